@@ -1,0 +1,80 @@
+# connect: keeps SSH port forwards to a lightning.ai Studio alive.
+# A plain, portable Makefile (BSD and GNU make): explicit lists, suffix rules, flags from pkg-config.
+
+PREFIX ?=	/usr/local
+BINDIR =	$(PREFIX)/bin
+SHAREDIR =	$(PREFIX)/share/connect
+CC ?=		cc
+PKG_CONFIG ?=	pkg-config
+PKGS =		libssh libevent inih
+WARN =		-Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Werror
+CFLAGS ?=	-O2 -g
+DEPCFLAGS !=	$(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null || true
+DEPLIBS !=	$(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || true
+ALLCFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(DEPCFLAGS) -Ilib
+SANFLAGS =	-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+LIB_SRCS =	lib/log.c lib/compat.c lib/fwdspec.c lib/profile.c lib/session.c \
+		lib/conn.c lib/forward.c lib/supervisor.c
+LIB_OBJS =	lib/log.o lib/compat.o lib/fwdspec.o lib/profile.o lib/session.o \
+		lib/conn.o lib/forward.o lib/supervisor.o
+CONNECT_SRCS =	connect/main.c connect/cmd-up.c
+CONNECT_OBJS =	connect/main.o connect/cmd-up.o
+HDRS =		lib/log.h lib/compat.h lib/fwdspec.h lib/profile.h lib/session.h \
+		lib/conn.h lib/forward.h lib/supervisor.h connect/cmd.h
+
+all: connect/connect connect.sh
+
+.SUFFIXES: .c .o
+.c.o:
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(LIB_OBJS) $(CONNECT_OBJS): $(HDRS)
+
+lib/libconnect.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJS)
+
+connect/connect: $(CONNECT_OBJS) lib/libconnect.a
+	$(CC) $(LDFLAGS) -o $@ $(CONNECT_OBJS) lib/libconnect.a $(DEPLIBS)
+
+connect.sh: connect.sh.in
+	sed -e 's|@BINDIR@|$(BINDIR)|g' connect.sh.in > $@
+	chmod 755 $@
+
+# Test builds: the whole program and each unit test under ASan+UBSan, one compiler run each.
+tests/connect-asan: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $(LIB_SRCS) $(CONNECT_SRCS) $(DEPLIBS)
+
+tests/unit-asan: tests/unit.c tests/unit.h $(LIB_SRCS) $(HDRS)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ tests/unit.c $(LIB_SRCS) $(DEPLIBS)
+
+tests/tnet: tests/tnet.c
+	$(CC) $(ALLCFLAGS) -o $@ tests/tnet.c $(DEPLIBS)
+
+deps:
+	sh tests/deps.sh
+
+test: deps
+	$(MAKE) all tests/connect-asan tests/unit-asan tests/tnet
+	sh tests/run.sh
+
+demo: deps
+	$(MAKE) all tests/tnet
+	sh tests/demo.sh
+
+bench: deps
+	$(MAKE) all tests/tnet
+	sh tests/bench.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
+	cp connect/connect $(DESTDIR)$(BINDIR)/connect
+	cp connect.sh $(DESTDIR)$(BINDIR)/connect.sh
+	cp conf/example.ini $(DESTDIR)$(SHAREDIR)/example.ini
+
+clean:
+	rm -f $(LIB_OBJS) $(CONNECT_OBJS) lib/libconnect.a connect/connect connect.sh \
+		tests/connect-asan tests/unit-asan tests/tnet
+
+.PHONY: all deps test demo bench install clean

@@ -1,0 +1,37 @@
+/* cmd.h: the subcommand table (tmux-style): each cmd-*.c exports one cmd_entry. */
+#ifndef CONNECT_CMD_H
+#define CONNECT_CMD_H
+
+#include "profile.h"
+
+#define CONNECT_VERSION "0.1.0"
+#define CMD_MAX_L	32
+
+/* Global options, parsed once by main.c. */
+struct cmd_opts {
+	int		 verbose;		/* -v count */
+	const char	*profile_file;		/* -F */
+	const char	*studio_id;		/* --id */
+	const char	*user;			/* -l */
+	const char	*identity;		/* -i */
+	const char	*ciphers;		/* -c */
+	int		 port;			/* -p, 0 = unset */
+	const char	*forwards[CMD_MAX_L];	/* -L, in order */
+	int		 nforwards;
+	int		 argc;			/* what follows the options */
+	char	       **argv;
+};
+
+struct cmd_entry {
+	const char	*name;
+	const char	*usage;
+	const char	*summary;
+	int		(*exec)(struct cmd_opts *);	/* returns the exit status (sysexits.h) */
+};
+
+extern const struct cmd_entry cmd_up_entry;
+
+/* Build the profile from -F / NAME / --id and the command-line overrides; prints errors. Returns 0 or an exit code. */
+int	cmd_load_profile(struct cmd_opts *o, const char *name, struct profile *p);
+
+#endif

@@ -1,0 +1,22 @@
+/* compat.h: the platform-specific bits, each with a portable fallback. */
+#ifndef CONNECT_COMPAT_H
+#define CONNECT_COMPAT_H
+
+#include <sys/types.h>
+
+/*
+ * Tune the SSH socket: TCP_NODELAY, SO_KEEPALIVE with idle/interval/count
+ * (where the platform has them), and on Linux TCP_USER_TIMEOUT so that
+ * unacknowledged data also ends the connection after user_timeout_ms.
+ * Best effort: returns 0, or -1 if TCP_NODELAY itself failed.
+ */
+int	compat_tune_ssh_socket(int fd, int keepalive_idle_s, int keepalive_intvl_s,
+	    int keepalive_cnt, int user_timeout_ms);
+
+/* Does this CPU have AES instructions? (decides the default cipher order) */
+int	compat_cpu_has_aes(void);
+
+/* The uid of the peer of a connected unix socket. Returns 0, or -1 with errno. */
+int	compat_peer_uid(int fd, uid_t *uid);
+
+#endif

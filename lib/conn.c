@@ -1,0 +1,456 @@
+/*
+ * conn.c: one local client <-> one direct-tcpip channel.
+ *
+ * Up (client -> server): the bufferevent reads at most CONN_UP_HIGH ahead;
+ * we write to the channel no more than its remote window and only while
+ * libssh's output buffer is empty, so libssh never holds more than one
+ * round of writes. Down (server -> client): the channel data callback takes
+ * what fits under CONN_DOWN_HIGH and leaves the rest in libssh, whose window
+ * then stops growing; when the client drains we pull the rest with
+ * ssh_channel_read_timeout(), which also re-opens the window.
+ * EOF is passed on per direction; the conn ends when both are done.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+
+#include "conn.h"
+#include "forward.h"
+#include "log.h"
+#include "session.h"
+
+static unsigned	conn_next_id = 1;
+
+static void	conn_finish(struct conn *, const char *);
+
+const char *
+conn_state_name(enum conn_state st)
+{
+	static const char *const names[] = { "held", "opening", "open", "dead" };
+
+	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+/* The one place a conn's state changes. */
+static void
+conn_set_state(struct conn *c, enum conn_state st)
+{
+	if (c->state == st)
+		return;
+	log_debug("conn #%u (%s): %s -> %s", c->id, c->fwd->spec->name,
+	    conn_state_name(c->state), conn_state_name(st));
+	c->state = st;
+	if (st == CONN_DEAD && c->dead_fn != NULL)
+		c->dead_fn(c, c->dead_arg);
+}
+
+/* Channel data: take what fits; what we leave stays in libssh and is offered again. */
+static int
+conn_channel_data(ssh_session ssh, ssh_channel ch, void *data, uint32_t len, int is_stderr,
+    void *arg)
+{
+	struct conn	*c = arg;
+	struct evbuffer	*out;
+	size_t		 have, n;
+
+	(void)ssh;
+	(void)ch;
+	if (is_stderr)
+		return (int)len;	/* direct-tcpip has no stderr; drop anything odd */
+	if (c->state != CONN_OPEN || c->bev == NULL || c->local_shut)
+		return (int)len;	/* local side gone: discard until the channel closes */
+	out = bufferevent_get_output(c->bev);
+	have = evbuffer_get_length(out);
+	if (have >= CONN_DOWN_HIGH) {
+		c->down_blocked = 1;
+		return 0;
+	}
+	n = len < CONN_DOWN_HIGH - have ? len : CONN_DOWN_HIGH - have;
+	if (evbuffer_add(out, data, n) != 0)
+		return 0;
+	c->down += n;
+	c->fwd->st.bytes_down += n;
+	c->down_blocked = n < len;
+	return (int)n;
+}
+
+static void
+conn_channel_eof(ssh_session ssh, ssh_channel ch, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)ssh;
+	(void)ch;
+	log_debug("conn #%u: channel EOF from server", c->id);
+	c->remote_eof = 1;
+}
+
+static void
+conn_channel_close(ssh_session ssh, ssh_channel ch, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)ssh;
+	(void)ch;
+	log_debug("conn #%u: channel closed by server", c->id);
+	c->remote_eof = 1;
+	c->remote_closed = 1;
+}
+
+/* Move client bytes into the channel, within its window; then pass EOF on. */
+static void
+conn_push_up(struct conn *c)
+{
+	struct evbuffer		*in;
+	struct evbuffer_iovec	 v;
+	size_t			 n;
+	uint32_t		 win;
+	int			 rc, wrote = 0;
+
+	if (c->state != CONN_OPEN || c->eof_sent || c->bev == NULL)
+		return;
+	in = bufferevent_get_input(c->bev);
+	while (evbuffer_get_length(in) > 0) {
+		if (session_output_pending(c->sess))
+			break;		/* let libssh send what it has first */
+		if ((win = ssh_channel_window_size(c->ch)) == 0)
+			break;		/* re-checked after the next pump */
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		n = v.iov_len;
+		if (n > win)
+			n = win;
+		if (n > CONN_IO_MAX)
+			n = CONN_IO_MAX;
+		rc = ssh_channel_write(c->ch, v.iov_base, (uint32_t)n);
+		if (rc == SSH_ERROR) {
+			/* "Remote channel is closed" is the normal end when the server closed first. */
+			if (c->remote_closed || ssh_channel_is_closed(c->ch))
+				c->remote_closed = c->remote_eof = 1;
+			else
+				conn_finish(c, ssh_get_error(session_ssh(c->sess)));
+			return;
+		}
+		if (rc == 0)
+			break;
+		evbuffer_drain(in, (size_t)rc);
+		c->up += (uint64_t)rc;
+		c->fwd->st.bytes_up += (uint64_t)rc;
+		wrote = 1;
+	}
+	if (c->local_eof && evbuffer_get_length(in) == 0 && !c->remote_closed) {
+		ssh_channel_send_eof(c->ch);
+		c->eof_sent = 1;
+		wrote = 1;
+		log_debug("conn #%u: client EOF passed to server", c->id);
+	}
+	if (wrote)
+		session_kick(c->sess);
+}
+
+/* The client drained: pull what libssh kept for us (this also re-opens the window). */
+static void
+conn_pull_down(struct conn *c)
+{
+	static char	 scratch[64 * 1024];
+	struct evbuffer	*out;
+	size_t		 have, want;
+	int		 n;
+
+	if (c->state != CONN_OPEN || c->bev == NULL)
+		return;
+	out = bufferevent_get_output(c->bev);
+	while (c->down_blocked) {
+		have = evbuffer_get_length(out);
+		if (have >= CONN_DOWN_HIGH)
+			return;
+		want = CONN_DOWN_HIGH - have;
+		if (want > sizeof scratch)
+			want = sizeof scratch;
+		/* Timeout 0: never waits; may run libssh callbacks (ours included) first. */
+		n = ssh_channel_read_timeout(c->ch, scratch, (uint32_t)want, 0, 0);
+		if (n <= 0) {
+			c->down_blocked = 0;	/* nothing buffered (or EOF/closed) */
+			break;
+		}
+		if (evbuffer_add(out, scratch, (size_t)n) != 0)
+			return;
+		c->down += (uint64_t)n;
+		c->fwd->st.bytes_down += (uint64_t)n;
+	}
+	session_kick(c->sess);
+}
+
+/* Pass the server's EOF on once everything before it has reached the client; end when both sides are done. */
+static void
+conn_check_done(struct conn *c)
+{
+	struct evbuffer	*out;
+
+	if (c->state != CONN_OPEN || c->bev == NULL)
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (c->remote_eof && !c->local_shut && !c->down_blocked) {
+		if (evbuffer_get_length(out) == 0) {
+			shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+			c->local_shut = 1;
+			log_debug("conn #%u: server EOF passed to client", c->id);
+		} else	/* be told when it is empty, not just low */
+			bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	}
+	if (c->local_shut && (c->eof_sent || c->remote_closed))
+		conn_finish(c, NULL);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	conn_push_up(c);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	if (c->down_blocked)
+		conn_pull_down(c);
+	conn_check_done(c);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+	char		 why[128];
+
+	(void)bev;
+	if (what & BEV_EVENT_EOF) {
+		c->local_eof = 1;
+		log_debug("conn #%u: EOF from client", c->id);
+		conn_push_up(c);
+		conn_check_done(c);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		snprintf(why, sizeof why, "local client: %s",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		conn_finish(c, why);
+	}
+}
+
+struct conn *
+conn_new(struct event_base *base, struct forward *fwd, evutil_socket_t fd, conn_dead_fn fn,
+    void *arg)
+{
+	struct conn	*c;
+	int		 one = 1;
+
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		evutil_closesocket(fd);
+		return NULL;
+	}
+	c->id = conn_next_id++;
+	c->fwd = fwd;
+	c->dead_fn = fn;
+	c->dead_arg = arg;
+	c->state = CONN_HELD;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		evutil_closesocket(fd);
+		free(c);
+		return NULL;
+	}
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_UP_HIGH);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_DOWN_LOW, 0);
+	bufferevent_set_max_single_read(c->bev, CONN_IO_MAX);
+	bufferevent_set_max_single_write(c->bev, CONN_IO_MAX);
+	/* Read while held, too: it shows a client that gave up, and the first request is ready to go. */
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	log_debug("conn #%u: accepted on forward %s", c->id, fwd->spec->name);
+	return c;
+}
+
+static void
+conn_hold_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	char		 why[96];
+
+	(void)fd;
+	(void)what;
+	if (c->state != CONN_HELD)
+		return;
+	snprintf(why, sizeof why, "no session came up within the hold time");
+	log_warn("forward %s: closing a held connection: %s", c->fwd->spec->name, why);
+	conn_finish(c, why);
+}
+
+void
+conn_hold(struct conn *c, int timeout_ms)
+{
+	struct timeval	tv;
+
+	if (c->ev_hold == NULL)
+		c->ev_hold = evtimer_new(bufferevent_get_base(c->bev), conn_hold_expired, c);
+	if (c->ev_hold == NULL)
+		return;
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	evtimer_add(c->ev_hold, &tv);
+}
+
+/* Request the channel; libssh answers SSH_AGAIN until the server replies. */
+static void
+conn_try_open(struct conn *c)
+{
+	const struct forward_spec	*fs = c->fwd->spec;
+	int				 rc;
+
+	rc = ssh_channel_open_forward(c->ch, fs->remote_host, fs->remote_port, "127.0.0.1",
+	    fs->local_port);
+	if (rc == SSH_AGAIN) {
+		session_kick(c->sess);
+		return;
+	}
+	if (rc != SSH_OK) {
+		c->fwd->st.failures++;
+		snprintf(c->fwd->st.last_error, sizeof c->fwd->st.last_error,
+		    "channel to %s:%d refused: %s", fs->remote_host, fs->remote_port,
+		    ssh_get_error(session_ssh(c->sess)));
+		log_warn("forward %s: %s", fs->name, c->fwd->st.last_error);
+		c->open_failed = 1;
+		conn_finish(c, "channel open refused");
+		return;
+	}
+	if (c->orphan) {	/* the client left while we waited: now the channel can be closed */
+		conn_set_state(c, CONN_OPEN);
+		conn_finish(c, "client left before the channel opened");
+		return;
+	}
+	conn_set_state(c, CONN_OPEN);
+	conn_push_up(c);
+}
+
+void
+conn_attach(struct conn *c, struct session *s)
+{
+	if (c->state != CONN_HELD)
+		return;
+	if (c->ev_hold != NULL)
+		evtimer_del(c->ev_hold);
+	c->sess = s;
+	if ((c->ch = ssh_channel_new(session_ssh(s))) == NULL) {
+		conn_finish(c, "cannot create a channel");
+		return;
+	}
+	/* Callbacks before the open: data arriving with the confirmation must not bypass them. */
+	memset(&c->cbs, 0, sizeof c->cbs);
+	c->cbs.userdata = c;
+	c->cbs.channel_data_function = conn_channel_data;
+	c->cbs.channel_eof_function = conn_channel_eof;
+	c->cbs.channel_close_function = conn_channel_close;
+	ssh_callbacks_init(&c->cbs);
+	ssh_set_channel_callbacks(c->ch, &c->cbs);
+	conn_set_state(c, CONN_OPENING);
+	conn_try_open(c);
+}
+
+void
+conn_step(struct conn *c)
+{
+	switch (c->state) {
+	case CONN_OPENING:
+		conn_try_open(c);
+		break;
+	case CONN_OPEN:
+		conn_push_up(c);
+		if (c->down_blocked && c->bev != NULL &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) < CONN_DOWN_LOW)
+			conn_pull_down(c);
+		conn_check_done(c);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * End the conn: the client sees a close. A channel still opening cannot be
+ * closed yet (freeing it leaks it on the server), so such a conn waits as an
+ * orphan for the open to resolve.
+ */
+static void
+conn_finish(struct conn *c, const char *why)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	if (c->bev != NULL) {
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		shutdown(bufferevent_getfd(c->bev), SHUT_RDWR);
+	}
+	if (c->state == CONN_OPENING && c->ch != NULL && !c->open_failed) {
+		if (c->orphan)
+			return;
+		c->orphan = 1;
+		log_debug("conn #%u: %s; waiting for the channel open to resolve", c->id,
+		    why ? why : "closed");
+		return;
+	}
+	log_debug("conn #%u (%s) closed%s%s: %llu bytes up, %llu down", c->id, c->fwd->spec->name,
+	    why ? ": " : "", why ? why : "", (unsigned long long)c->up,
+	    (unsigned long long)c->down);
+	conn_set_state(c, CONN_DEAD);
+}
+
+void
+conn_detach(struct conn *c, const char *why)
+{
+	/* ssh_free() frees the channel without calling back: forget it, call nothing on it. */
+	c->ch = NULL;
+	c->sess = NULL;
+	c->orphan = 0;
+	conn_finish(c, why);
+}
+
+void
+conn_close(struct conn *c, const char *why)
+{
+	conn_finish(c, why);
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c->ch != NULL) {
+		/* Callbacks off first: libssh keeps the channel until the server's CLOSE arrives. */
+		ssh_remove_channel_callbacks(c->ch, &c->cbs);
+		if (!c->remote_closed && ssh_channel_is_open(c->ch))
+			ssh_channel_close(c->ch);
+		ssh_channel_free(c->ch);
+		if (c->sess != NULL)
+			session_kick(c->sess);
+	}
+	if (c->ev_hold != NULL)
+		event_free(c->ev_hold);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	free(c);
+}

@@ -1,0 +1,88 @@
+/* conn.h: one accepted local connection carried by one direct-tcpip channel. */
+#ifndef CONNECT_CONN_H
+#define CONNECT_CONN_H
+
+#include <sys/queue.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+
+struct forward;
+struct session;
+
+/*
+ * Memory bound per connection and direction: we stop reading the local
+ * socket once CONN_UP_HIGH bytes wait for the channel, and stop taking
+ * channel data once CONN_DOWN_HIGH bytes wait for the local client; libssh
+ * itself buffers at most its receive window (1,280,000 bytes) per channel.
+ * So one connection holds at most about 4 MiB, however slow either end is.
+ */
+#define CONN_UP_HIGH	(1024 * 1024)
+#define CONN_DOWN_HIGH	(1024 * 1024)
+#define CONN_DOWN_LOW	(256 * 1024)
+#define CONN_IO_MAX	(1024 * 1024)	/* largest single local read / channel write */
+
+enum conn_state {
+	CONN_HELD = 0,	/* accepted while no session is ready: waiting */
+	CONN_OPENING,	/* channel open requested, no answer yet */
+	CONN_OPEN,	/* bytes flow; each direction may be half-closed */
+	CONN_DEAD	/* over: waiting for conn_free() outside any callback */
+};
+
+struct conn;
+/* Told once when a conn becomes DEAD; the owner then frees it from a fresh event. */
+typedef void (*conn_dead_fn)(struct conn *, void *arg);
+
+struct conn {
+	TAILQ_ENTRY(conn) entry;	/* the supervisor's list; every other field is conn.c's */
+	unsigned	 id;
+	enum conn_state	 state;
+	struct forward	*fwd;
+	struct session	*sess;
+	ssh_channel	 ch;
+	struct ssh_channel_callbacks_struct cbs;
+	struct bufferevent *bev;
+	struct event	*ev_hold;
+	conn_dead_fn	 dead_fn;
+	void		*dead_arg;
+
+	int		 local_eof;	/* client shut its write side */
+	int		 eof_sent;	/* ... and we passed that on as channel EOF */
+	int		 remote_eof;	/* channel EOF received */
+	int		 remote_closed;	/* channel CLOSE received */
+	int		 local_shut;	/* we shut the client's read side down (shutdown SHUT_WR) */
+	int		 down_blocked;	/* libssh holds channel data we had no room for */
+	int		 orphan;	/* died while opening: close the channel once the open resolves */
+	int		 open_failed;	/* the server refused the channel */
+	uint64_t	 up, down;
+};
+
+TAILQ_HEAD(conn_list, conn);
+
+/* Wrap an accepted socket (state HELD). Returns NULL on memory exhaustion (fd closed). */
+struct conn *conn_new(struct event_base *base, struct forward *fwd, evutil_socket_t fd,
+	    conn_dead_fn fn, void *arg);
+
+/* Keep a HELD conn at most timeout_ms waiting for a session, then close it. */
+void	conn_hold(struct conn *c, int timeout_ms);
+
+/* HELD -> OPENING: open its channel on a READY session. */
+void	conn_attach(struct conn *c, struct session *s);
+
+/* After each pump: retry a pending open, move bytes both ways, pass EOFs on. */
+void	conn_step(struct conn *c);
+
+/* The session is gone (its channels with it): close the local side now. */
+void	conn_detach(struct conn *c, const char *why);
+
+/* End it (shutdown, hold limit): close both sides. */
+void	conn_close(struct conn *c, const char *why);
+
+/* Free a DEAD conn; only from the owner's reaper, never from a callback. */
+void	conn_free(struct conn *c);
+
+const char *conn_state_name(enum conn_state);
+
+#endif

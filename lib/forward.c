@@ -1,0 +1,104 @@
+/* forward.c: a listener per forward; accepted sockets go to the supervisor. */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netdb.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "forward.h"
+#include "log.h"
+
+static void
+forward_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct forward	*f = arg;
+
+	(void)lev;
+	(void)sa;
+	(void)salen;
+	f->st.conns_total++;
+	f->accept_fn(f, fd, f->arg);
+}
+
+/* accept() failing (EMFILE, ENFILE) must not end the tunnel: log it and go on. */
+static void
+forward_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct forward	*f = arg;
+	int		 err = EVUTIL_SOCKET_ERROR();
+
+	(void)lev;
+	log_warn("forward %s: accept on port %d failed: %s", f->spec->name, f->spec->local_port,
+	    evutil_socket_error_to_string(err));
+}
+
+int
+forward_bind(struct forward *f, struct event_base *base, const struct forward_spec *spec,
+    forward_accept_fn fn, void *arg, char **cause)
+{
+	struct addrinfo	 hints, *res = NULL;
+	char		 port[16];
+	int		 rc, err;
+
+	memset(f, 0, sizeof *f);
+	f->spec = spec;
+	f->accept_fn = fn;
+	f->arg = arg;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof port, "%d", spec->local_port);
+	if ((rc = getaddrinfo(spec->bind_addr, port, &hints, &res)) != 0) {
+		if (asprintf(cause, "forward %s: bad bind address '%s': %s (from %s)", spec->name,
+		    spec->bind_addr, gai_strerror(rc), spec->origin) == -1)
+			*cause = NULL;
+		return -1;
+	}
+	f->lev = evconnlistener_new_bind(base, forward_accept_cb, f,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 128,
+	    res->ai_addr, (int)res->ai_addrlen);
+	err = errno;
+	freeaddrinfo(res);
+	if (f->lev == NULL) {
+		if (err == EADDRINUSE)
+			rc = asprintf(cause, "local port %d (%s, forward %s) is already in use: "
+			    "stop what listens there or change the port (%s)", spec->local_port,
+			    spec->bind_addr, spec->name, spec->origin);
+		else
+			rc = asprintf(cause, "cannot listen on %s port %d (forward %s): %s (%s)",
+			    spec->bind_addr, spec->local_port, spec->name, strerror(err),
+			    spec->origin);
+		if (rc == -1)
+			*cause = NULL;
+		return -1;
+	}
+	evconnlistener_set_error_cb(f->lev, forward_error_cb);
+	if (strcmp(spec->bind_addr, "127.0.0.1") != 0 && strcmp(spec->bind_addr, "::1") != 0)
+		log_warn("forward %s listens on %s port %d: reachable from other machines",
+		    spec->name, spec->bind_addr, spec->local_port);
+	return 0;
+}
+
+void
+forward_disable(struct forward *f)
+{
+	if (f->lev != NULL)
+		evconnlistener_disable(f->lev);
+}
+
+void
+forward_close(struct forward *f)
+{
+	if (f->lev != NULL) {
+		evconnlistener_free(f->lev);
+		f->lev = NULL;
+	}
+}

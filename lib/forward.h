@@ -1,0 +1,46 @@
+/* forward.h: one listener per forward spec; it outlives sessions. */
+#ifndef CONNECT_FORWARD_H
+#define CONNECT_FORWARD_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "fwdspec.h"
+
+struct forward;
+
+/* Called for each accepted local connection; the callee owns fd. */
+typedef void (*forward_accept_fn)(struct forward *, evutil_socket_t fd, void *arg);
+
+struct forward_stats {
+	uint64_t	conns_total;	/* accepted since start */
+	unsigned	conns_open;	/* currently alive */
+	uint64_t	bytes_up;	/* local client -> remote */
+	uint64_t	bytes_down;	/* remote -> local client */
+	uint64_t	failures;	/* channels the server refused */
+	char		last_error[1024];
+};
+
+struct forward {
+	const struct forward_spec *spec;
+	struct evconnlistener	*lev;
+	struct forward_stats	 st;
+	forward_accept_fn	 accept_fn;
+	void			*arg;
+};
+
+/*
+ * Bind spec->bind_addr:spec->local_port (reusable, close-on-exec) and start
+ * accepting. Returns 0, or -1 with *cause (malloc'd) naming the port, the
+ * error and, when the port is busy, where to change it (spec->origin).
+ */
+int	forward_bind(struct forward *f, struct event_base *base, const struct forward_spec *spec,
+	    forward_accept_fn fn, void *arg, char **cause);
+
+/* Stop accepting for a while (shutting down) or for good. */
+void	forward_disable(struct forward *f);
+void	forward_close(struct forward *f);
+
+#endif

@@ -1,0 +1,44 @@
+/* fwdspec.h: one local forward as configured (never the live state). */
+#ifndef CONNECT_FWDSPEC_H
+#define CONNECT_FWDSPEC_H
+
+#include <limits.h>
+
+#define FWDSPEC_HOST_MAX	256
+#define FWDSPEC_NAME_MAX	64
+#define FWDSPEC_ORIGIN_MAX	(PATH_MAX + 64)
+
+/*
+ * A forward: listen on bind_addr:local_port, and carry each accepted
+ * connection to remote_host:remote_port as seen from the SSH server.
+ * Built by the profile loader and by fwdspec_parse(); immutable afterwards.
+ */
+struct forward_spec {
+	char	name[FWDSPEC_NAME_MAX];		/* "web", "api", "files", a [forward NAME], or "L9000" */
+	char	bind_addr[FWDSPEC_HOST_MAX];	/* default "127.0.0.1" */
+	int	local_port;			/* 1..65535 */
+	char	remote_host[FWDSPEC_HOST_MAX];	/* default "localhost" */
+	int	remote_port;			/* 1..65535 */
+	char	health_path[FWDSPEC_HOST_MAX];	/* HTTP readiness path, "" for none */
+	/* Where the user changes it: "FILE:LINE (key local_port in [forward api])",
+	 * "command line -L 9000:localhost:9000" or "built-in default (add [forward web] local_port = ...)". */
+	char	origin[FWDSPEC_ORIGIN_MAX];
+};
+
+/*
+ * Parse an OpenSSH -L spec: [bind_address:]port:host:hostport, where an
+ * address may be bracketed ([::1]) and "*" or an empty bind_address means
+ * all interfaces ("0.0.0.0"). "localhost" as bind address means 127.0.0.1.
+ * Fills *fs (name "L<port>", origin "command line -L <spec>", empty health).
+ * Returns 0, or -1 with *cause set to a malloc'd one-line message
+ * (caller frees) naming the spec and what was expected.
+ */
+int	fwdspec_parse(struct forward_spec *fs, const char *spec, char **cause);
+
+/* Parse a port number 1..65535. Returns the port, or -1. */
+int	fwdspec_parse_port(const char *s);
+
+/* Format "bind:port -> host:hostport" into buf (never truncates silently: returns snprintf's result). */
+int	fwdspec_describe(const struct forward_spec *fs, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,37 @@
+/* log.h: the one log module: levels, timestamps, and libssh/libevent routed in. */
+#ifndef CONNECT_LOG_H
+#define CONNECT_LOG_H
+
+#include <stdio.h>
+
+enum log_level {
+	LOGL_ERROR = 0,
+	LOGL_WARN,
+	LOGL_INFO,	/* default: state changes a user cares about */
+	LOGL_DEBUG,	/* -v: every transition, every channel */
+	LOGL_TRACE,	/* -vv: libssh protocol messages; -vvv: libssh packets */
+};
+
+/* Send log lines to `out` (stderr when NULL) at `level` and above; tags lines with `ident`. */
+void	log_open(const char *ident, enum log_level level, FILE *out);
+
+/* Raise or lower the threshold; also sets the libssh and libevent log levels to match. */
+void	log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+
+/* Route libssh's and libevent's own messages into this module. Call once, before any session. */
+void	log_route_libraries(void);
+
+/* Is a message at this level written? (to skip building costly ones) */
+int	log_enabled(enum log_level level);
+
+void	log_write(enum log_level level, const char *func, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+#define log_error(...)	log_write(LOGL_ERROR, __func__, __VA_ARGS__)
+#define log_warn(...)	log_write(LOGL_WARN, __func__, __VA_ARGS__)
+#define log_info(...)	log_write(LOGL_INFO, __func__, __VA_ARGS__)
+#define log_debug(...)	log_write(LOGL_DEBUG, __func__, __VA_ARGS__)
+#define log_trace(...)	log_write(LOGL_TRACE, __func__, __VA_ARGS__)
+
+#endif

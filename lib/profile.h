@@ -1,0 +1,101 @@
+/* profile.h: one Studio's settings, from its ini file, ~/.ssh/config and the command line. */
+#ifndef CONNECT_PROFILE_H
+#define CONNECT_PROFILE_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "fwdspec.h"
+
+#define PROFILE_MAX_FORWARDS	64
+#define PROFILE_STR_MAX		256
+
+#define PROFILE_DEFAULT_HOST	"ssh.lightning.ai"
+#define PROFILE_DEFAULT_PORT	22
+#define PROFILE_DEFAULT_IDENTITY "~/.ssh/lightning_rsa"
+
+enum hostkey_policy {
+	HOSTKEY_ACCEPT_NEW = 0,	/* unknown host: record and go on; changed: refuse */
+	HOSTKEY_STRICT		/* unknown host: refuse with the fingerprint; changed: refuse */
+};
+
+/*
+ * The settings. Filled by profile_*() below, then read-only: live state is
+ * kept elsewhere and never written back. Empty string / 0 means "not set
+ * here": the session then takes the value from ~/.ssh/config (host alias
+ * lookup by libssh) or the built-in default.
+ */
+struct profile {
+	char	name[PROFILE_STR_MAX];		/* profile name as typed ("my-studio") */
+	char	path[PATH_MAX];			/* ini file loaded, "" when none */
+	int	from_ssh_config;		/* no ini: built from a "Host name" block */
+
+	char	studio_id[PROFILE_STR_MAX];	/* -> user "s_<id>" */
+	char	user[PROFILE_STR_MAX];		/* explicit user (wins over studio_id) */
+	char	host[PROFILE_STR_MAX];		/* host or ~/.ssh/config alias */
+	int	port;				/* 0: ssh config, else 22 */
+	char	identity[PATH_MAX];		/* "" : ssh config IdentityFile, else default */
+	int	use_agent;			/* try ssh-agent keys first (default 1) */
+	char	known_hosts[PATH_MAX];		/* "" : ssh config, else ~/.ssh/known_hosts */
+	enum hostkey_policy hostkey_policy;
+	char	ciphers[PROFILE_STR_MAX * 2];	/* "" : built-in preference */
+
+	struct forward_spec forwards[PROFILE_MAX_FORWARDS];
+	size_t	nforwards;
+
+	/* Keepalive and reconnect (all durations in milliseconds). */
+	int	keepalive_interval_ms;		/* default 5000 */
+	int	keepalive_count;		/* default 3 */
+	int	connect_timeout_ms;		/* default 10000 */
+	int	handshake_timeout_ms;		/* default 10000 */
+	int	auth_timeout_ms;		/* default 10000 */
+	int	backoff_initial_ms;		/* default 250 */
+	int	backoff_max_ms;			/* default 30000 */
+	int	stable_ms;			/* default 30000 */
+	int	max_tries;			/* 0 = forever */
+	int	hold_max;			/* held connections during an outage, default 64 */
+	int	hold_timeout_ms;		/* default 30000 */
+};
+
+/* Fill *p with the built-in defaults, including forwards web 8080, api 8008 (health /debug.ping), files 8081. */
+void	profile_defaults(struct profile *p);
+
+/*
+ * Load an ini file over *p (which holds defaults). Returns 0, or -1 with
+ * *cause a malloc'd one-line message "FILE:LINE: ..." naming the key and
+ * what was expected (caller frees).
+ */
+int	profile_load_file(struct profile *p, const char *path, char **cause);
+
+/* Same, from a string; `label` stands for the file name in messages (tests, fuzzing). */
+int	profile_load_string(struct profile *p, const char *text, const char *label, char **cause);
+
+/*
+ * Find and load the profile `name`: $XDG_CONFIG_HOME/connect/NAME.ini
+ * (default ~/.config/connect/NAME.ini); when absent, a "Host NAME" block in
+ * ~/.ssh/config (checked through libssh's own config parser) gives a
+ * profile with host = NAME and the default forwards. Returns 0, or -1 with
+ * *cause (e.g. where it looked and how to create one).
+ */
+int	profile_find(struct profile *p, const char *name, char **cause);
+
+/* The path NAME.ini would have. Returns snprintf's result. */
+int	profile_path(const char *name, char *buf, size_t len);
+
+/* Append a -L forward from the command line. Returns 0 or -1 with *cause. */
+int	profile_add_forward(struct profile *p, const char *spec, char **cause);
+
+/*
+ * Final checks once every source is applied: id or user present (unless
+ * from_ssh_config), no two forwards on the same bind address and local
+ * port, ranges. Returns 0 or -1 with *cause naming where to fix it.
+ */
+int	profile_validate(const struct profile *p, char **cause);
+
+/* The SSH user: p->user, else "s_" + p->studio_id, else "" (ssh config decides). */
+const char *profile_user(const struct profile *p, char *buf, size_t len);
+
+/* Expand a leading "~/" with $HOME into buf. Returns buf, or NULL if it does not fit. */
+char	*profile_expand_home(const char *path, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,960 @@
+/*
+ * session.c: one SSH session as a state machine driven by libevent.
+ *
+ * RESOLVING -> CONNECTING -> HANDSHAKE -> AUTH -> READY, and DEAD from any of
+ * them. We resolve and connect the TCP socket ourselves (libssh would block
+ * in getaddrinfo and try one address), then hand libssh a dup of the socket:
+ * libssh closes its copy on errors, ours stays valid for libevent until
+ * session_free(). libssh is non-blocking; every wake-up of its socket runs
+ * a bounded "pump" of ssh_event_dopoll(), and EV_WRITE is armed only while
+ * libssh's output buffer is non-empty (ssh_get_status(), not the poll flags,
+ * which never clear; see LIBSSH-NOTES).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>	/* ssh_send_keepalive(): works on clients too */
+
+#include "compat.h"
+#include "log.h"
+#include "session.h"
+
+/* libssh pass limit per wake-up: enough to drain a burst, small enough to let local sockets run. */
+#define SESSION_PUMP_PASSES	64
+
+enum auth_step {
+	AUTH_START = 0,
+	AUTH_AGENT,	/* ssh_userauth_agent() in progress */
+	AUTH_KEY_TRY,	/* offering the public key */
+	AUTH_KEY_SIGN,	/* signing with the private key */
+};
+
+struct session {
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	const struct session_target *t;
+	const struct session_auth *auth;
+	const struct session_callbacks *cb;
+	void			*arg;
+
+	enum session_state	 state;
+	enum session_failure	 failure;
+	char			 error[1024];
+	char			 peer[INET6_ADDRSTRLEN + 16];
+
+	struct evdns_getaddrinfo_request *dns_req;
+	struct evutil_addrinfo	*ai_list, *ai_next;
+	char			 connect_error[256];
+
+	int			 fd;		/* ours: libevent watches it */
+	int			 ssh_fd;	/* the dup libssh owns while it is open */
+	ssh_session		 ssh;
+	ssh_event		 ssh_ev;
+	struct ssh_counter_struct counter_sock, counter_raw;
+
+	struct event		*ev_read;	/* persistent EV_READ on fd once libssh runs */
+	struct event		*ev_write;	/* EV_WRITE: TCP connect, then libssh output pending */
+	int			 ev_write_on;
+	struct event		*ev_deadline;	/* connect / handshake / auth deadline */
+	struct event		*ev_kick;	/* "pump soon" */
+	struct event		*ev_keepalive;	/* READY: probe and watch for silence */
+
+	enum auth_step		 auth_step;
+	char			 auth_tried[PATH_MAX + 512];
+
+	uint64_t		 ka_last_in;
+	int			 ka_silent;	/* keepalive intervals with no byte received */
+};
+
+static void	session_connect_next(struct session *);
+static void	session_step(struct session *);
+
+const char *
+session_state_name(enum session_state st)
+{
+	static const char *const names[] = {
+		"new", "resolving", "connecting", "handshake", "auth", "ready", "dead"
+	};
+
+	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+/* The one place a state changes: logged, then reported. */
+static void
+session_set_state(struct session *s, enum session_state st)
+{
+	if (s->state == st)
+		return;
+	log_debug("session %s: %s -> %s", s->t->alias, session_state_name(s->state),
+	    session_state_name(st));
+	s->state = st;
+	if (s->cb->state_changed != NULL)
+		s->cb->state_changed(s, st, s->arg);
+}
+
+/* Stop every event; nothing of ours runs for this session afterwards. */
+static void
+session_quiesce(struct session *s)
+{
+	struct event	*evs[] = { s->ev_read, s->ev_write, s->ev_deadline, s->ev_kick,
+	    s->ev_keepalive };
+	size_t		 i;
+
+	for (i = 0; i < sizeof evs / sizeof evs[0]; i++)
+		if (evs[i] != NULL)
+			event_del(evs[i]);
+	s->ev_write_on = 0;
+	if (s->dns_req != NULL) {
+		struct evdns_getaddrinfo_request *req = s->dns_req;
+
+		s->dns_req = NULL;
+		evdns_getaddrinfo_cancel(req);
+	}
+}
+
+/* Declare the session dead with one line saying why. First reason wins. */
+static void
+session_fail(struct session *s, enum session_failure f, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+session_fail(struct session *s, enum session_failure f, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (s->state == SESSION_DEAD)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->error, sizeof s->error, fmt, ap);
+	va_end(ap);
+	s->failure = f;
+	session_quiesce(s);
+	log_debug("session %s failed: %s", s->t->alias, s->error);
+	session_set_state(s, SESSION_DEAD);
+}
+
+/* "~/x" and "%d/x" (libssh's name for ~/.ssh) expanded into buf. */
+static void
+expand_path(const char *in, char *buf, size_t len)
+{
+	const char	*home = getenv("HOME");
+
+	if (home == NULL)
+		home = "";
+	if (strncmp(in, "~/", 2) == 0)
+		snprintf(buf, len, "%s/%s", home, in + 2);
+	else if (strncmp(in, "%d/", 3) == 0)
+		snprintf(buf, len, "%s/.ssh/%s", home, in + 3);
+	else
+		snprintf(buf, len, "%s", in);
+}
+
+int
+session_target_resolve(const struct profile *p, struct session_target *t, char **cause)
+{
+	ssh_session	 ssh;
+	char		*v = NULL, userbuf[PROFILE_STR_MAX];
+	const char	*cfg = getenv("CONNECT_SSH_CONFIG");
+	const char	*user;
+	unsigned int	 port = 0;
+
+	memset(t, 0, sizeof *t);
+	snprintf(t->alias, sizeof t->alias, "%s", p->host[0] ? p->host : PROFILE_DEFAULT_HOST);
+	if ((ssh = ssh_new()) == NULL) {
+		*cause = strdup("out of memory");
+		return -1;
+	}
+	/* Host first, then the config (HostName, Port, User, IdentityFile, UserKnownHostsFile). */
+	ssh_options_set(ssh, SSH_OPTIONS_HOST, t->alias);
+	if (ssh_options_parse_config(ssh, cfg) != 0)
+		log_warn("could not parse %s; going on without it", cfg ? cfg : "~/.ssh/config");
+
+	if (ssh_options_get(ssh, SSH_OPTIONS_HOST, &v) == SSH_OK) {
+		snprintf(t->hostname, sizeof t->hostname, "%s", v);
+		ssh_string_free_char(v);
+	} else
+		snprintf(t->hostname, sizeof t->hostname, "%s", t->alias);
+	if (p->port > 0)
+		t->port = p->port;
+	else if (ssh_options_get_port(ssh, &port) == SSH_OK && port > 0)
+		t->port = (int)port;
+	else
+		t->port = PROFILE_DEFAULT_PORT;
+
+	user = profile_user(p, userbuf, sizeof userbuf);
+	if (user != NULL && user[0] != '\0')
+		snprintf(t->user, sizeof t->user, "%s", user);
+	else if (ssh_options_get(ssh, SSH_OPTIONS_USER, &v) == SSH_OK) {
+		snprintf(t->user, sizeof t->user, "%s", v);
+		ssh_string_free_char(v);
+	}
+
+	/* libssh's built-in id_* defaults are not ours: Lightning's key is the default. */
+	if (p->identity[0] != '\0')
+		expand_path(p->identity, t->identity, sizeof t->identity);
+	else if (ssh_options_get(ssh, SSH_OPTIONS_IDENTITY, &v) == SSH_OK) {
+		if (strncmp(v, "%d/id_", 6) == 0)
+			expand_path(PROFILE_DEFAULT_IDENTITY, t->identity, sizeof t->identity);
+		else
+			expand_path(v, t->identity, sizeof t->identity);
+		ssh_string_free_char(v);
+	} else
+		expand_path(PROFILE_DEFAULT_IDENTITY, t->identity, sizeof t->identity);
+
+	/*
+	 * Lightning's block says UserKnownHostsFile /dev/null, which would make
+	 * every key "new" forever and a changed key undetectable: keys go to
+	 * ~/.ssh/known_hosts then, shared with OpenSSH.
+	 */
+	if (p->known_hosts[0] != '\0')
+		expand_path(p->known_hosts, t->known_hosts, sizeof t->known_hosts);
+	else if (ssh_options_get(ssh, SSH_OPTIONS_KNOWNHOSTS, &v) == SSH_OK) {
+		if (strcmp(v, "/dev/null") == 0) {
+			log_debug("ssh config sets UserKnownHostsFile /dev/null; using ~/.ssh/known_hosts");
+			expand_path("~/.ssh/known_hosts", t->known_hosts, sizeof t->known_hosts);
+		} else
+			expand_path(v, t->known_hosts, sizeof t->known_hosts);
+		ssh_string_free_char(v);
+	} else
+		expand_path("~/.ssh/known_hosts", t->known_hosts, sizeof t->known_hosts);
+	ssh_free(ssh);
+
+	t->use_agent = p->use_agent;
+	t->hostkey_policy = p->hostkey_policy;
+	if (p->ciphers[0] != '\0')
+		snprintf(t->ciphers, sizeof t->ciphers, "%s", p->ciphers);
+	else if (compat_cpu_has_aes())	/* AES-NI: GCM is much faster than chacha20 */
+		snprintf(t->ciphers, sizeof t->ciphers, "%s",
+		    "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,"
+		    "aes128-ctr,aes256-ctr");
+	else
+		snprintf(t->ciphers, sizeof t->ciphers, "%s",
+		    "chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,aes256-gcm@openssh.com,"
+		    "aes128-ctr,aes256-ctr");
+	t->connect_timeout_ms = p->connect_timeout_ms;
+	t->handshake_timeout_ms = p->handshake_timeout_ms;
+	t->auth_timeout_ms = p->auth_timeout_ms;
+	t->keepalive_interval_ms = p->keepalive_interval_ms;
+	t->keepalive_count = p->keepalive_count;
+	if (t->user[0] == '\0') {
+		if (asprintf(cause, "no SSH user for %s: set id or user in [studio]", t->alias) == -1)
+			*cause = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+struct session *
+session_new(struct event_base *base, struct evdns_base *dns, const struct session_target *t,
+    const struct session_auth *auth, const struct session_callbacks *cb, void *arg)
+{
+	struct session	*s;
+
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return NULL;
+	s->base = base;
+	s->dns = dns;
+	s->t = t;
+	s->auth = auth;
+	s->cb = cb;
+	s->arg = arg;
+	s->fd = -1;
+	s->ssh_fd = -1;
+	return s;
+}
+
+static void
+ms_to_tv(int ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+static void
+session_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)what;
+	switch (s->state) {
+	case SESSION_RESOLVING:
+		session_fail(s, SFAIL_RESOLVE, "resolving %s timed out", s->t->hostname);
+		break;
+	case SESSION_CONNECTING:
+		session_fail(s, SFAIL_CONNECT, "connecting to %s port %d timed out after %d ms",
+		    s->t->hostname, s->t->port, s->t->connect_timeout_ms);
+		break;
+	case SESSION_HANDSHAKE:
+		session_fail(s, SFAIL_HANDSHAKE, "SSH handshake with %s timed out after %d ms",
+		    s->peer, s->t->handshake_timeout_ms);
+		break;
+	case SESSION_AUTH:
+		session_fail(s, SFAIL_AUTH, "authentication with %s timed out after %d ms",
+		    s->peer, s->t->auth_timeout_ms);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+session_arm_deadline(struct session *s, int ms)
+{
+	struct timeval	tv;
+
+	ms_to_tv(ms, &tv);
+	event_add(s->ev_deadline, &tv);
+}
+
+/* EV_WRITE only while libssh holds output: waiting on it otherwise spins. */
+static void
+session_update_write(struct session *s)
+{
+	int	want;
+
+	if (s->ssh == NULL || s->state == SESSION_DEAD)
+		return;
+	want = (ssh_get_status(s->ssh) & SSH_WRITE_PENDING) != 0;
+	if (want && !s->ev_write_on) {
+		event_add(s->ev_write, NULL);
+		s->ev_write_on = 1;
+	} else if (!want && s->ev_write_on) {
+		event_del(s->ev_write);
+		s->ev_write_on = 0;
+	}
+}
+
+/* Did libssh lose the connection? */
+static int
+session_lost(struct session *s)
+{
+	int	st = ssh_get_status(s->ssh);
+
+	return (st & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0 || !ssh_is_connected(s->ssh);
+}
+
+/* Run libssh until it has nothing more to do right now, bounded. */
+static void
+session_pump(struct session *s)
+{
+	int	i, rc;
+
+	for (i = 0; i < SESSION_PUMP_PASSES; i++) {
+		rc = ssh_event_dopoll(s->ssh_ev, 0);
+		if (rc == SSH_AGAIN)
+			break;
+		if (rc == SSH_ERROR || session_lost(s)) {
+			session_fail(s, SFAIL_LOST, "connection to %s lost: %s", s->peer,
+			    ssh_get_error(s->ssh));
+			return;
+		}
+	}
+	if (session_lost(s)) {
+		session_fail(s, SFAIL_LOST, "connection to %s lost: %s", s->peer,
+		    ssh_get_error(s->ssh));
+		return;
+	}
+	if (s->cb->pumped != NULL)
+		s->cb->pumped(s, s->arg);
+	if (s->state == SESSION_READY && session_lost(s)) {
+		session_fail(s, SFAIL_LOST, "connection to %s lost: %s", s->peer,
+		    ssh_get_error(s->ssh));
+		return;
+	}
+	session_update_write(s);
+}
+
+static void
+session_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->state == SESSION_READY)
+		session_pump(s);
+	else
+		session_step(s);
+}
+
+static void
+session_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	session_io_cb(fd, what, arg);
+}
+
+void
+session_kick(struct session *s)
+{
+	if (s->state == SESSION_READY && s->ev_kick != NULL)
+		event_active(s->ev_kick, EV_TIMEOUT, 0);
+}
+
+/*
+ * Send keepalive@openssh.com (want-reply). libssh allows one global request
+ * in flight and only clears a finished one on the next call: the first call
+ * collects an answered request, the second sends a new one if possible.
+ */
+static void
+session_send_keepalive(struct session *s)
+{
+	ssh_send_keepalive(s->ssh);
+	ssh_send_keepalive(s->ssh);
+}
+
+static void
+session_keepalive_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+	uint64_t	 in;
+
+	(void)fd;
+	(void)what;
+	if (s->state != SESSION_READY)
+		return;
+	in = s->counter_sock.in_bytes;
+	if (in == s->ka_last_in) {
+		s->ka_silent++;
+		log_debug("session %s: nothing received for %d keepalive interval(s)",
+		    s->t->alias, s->ka_silent);
+	} else
+		s->ka_silent = 0;
+	s->ka_last_in = in;
+	if (s->ka_silent >= s->t->keepalive_count) {
+		session_fail(s, SFAIL_KEEPALIVE, "%s stopped answering: nothing received for %d ms "
+		    "(keepalive interval %d ms x count %d)", s->peer,
+		    s->ka_silent * s->t->keepalive_interval_ms, s->t->keepalive_interval_ms,
+		    s->t->keepalive_count);
+		return;
+	}
+	session_send_keepalive(s);
+	session_pump(s);
+}
+
+void
+session_probe(struct session *s)
+{
+	if (s->state != SESSION_READY)
+		return;
+	session_send_keepalive(s);
+	session_pump(s);
+}
+
+static void
+session_ready(struct session *s)
+{
+	struct timeval	tv;
+
+	event_del(s->ev_deadline);
+	s->ka_last_in = s->counter_sock.in_bytes;
+	s->ka_silent = 0;
+	if (s->t->keepalive_interval_ms > 0) {
+		ms_to_tv(s->t->keepalive_interval_ms, &tv);
+		event_add(s->ev_keepalive, &tv);
+	}
+	session_set_state(s, SESSION_READY);
+}
+
+/* Fingerprint "SHA256:..." and type of a key; returns buf. */
+static const char *
+key_describe(ssh_key key, char *buf, size_t len)
+{
+	unsigned char	*hash = NULL;
+	size_t		 hlen = 0;
+	char		*fp;
+
+	if (key == NULL || ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
+	    &hlen) != 0) {
+		snprintf(buf, len, "(unknown key)");
+		return buf;
+	}
+	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+	snprintf(buf, len, "%s %s", ssh_key_type_to_char(ssh_key_type(key)), fp ? fp : "?");
+	ssh_string_free_char(fp);
+	ssh_clean_pubkey_hash(&hash);
+	return buf;
+}
+
+/* The name known_hosts uses: "host" on port 22, "[host]:port" otherwise. */
+static void
+known_hosts_name(const struct session *s, char *buf, size_t len)
+{
+	if (s->t->port == 22)
+		snprintf(buf, len, "%s", s->t->hostname);
+	else
+		snprintf(buf, len, "[%s]:%d", s->t->hostname, s->t->port);
+}
+
+/* Apply our policy: a changed key never passes, whatever any config says. Returns 0 to go on. */
+static int
+session_check_hostkey(struct session *s)
+{
+	ssh_key				 key = NULL;
+	struct ssh_knownhosts_entry	*entry = NULL;
+	enum ssh_known_hosts_e		 known;
+	char				 offered[256], expected[256], name[PROFILE_STR_MAX + 16];
+
+	if (ssh_get_server_publickey(s->ssh, &key) != SSH_OK) {
+		session_fail(s, SFAIL_HANDSHAKE, "%s sent no host key", s->peer);
+		return -1;
+	}
+	key_describe(key, offered, sizeof offered);
+	ssh_key_free(key);
+	known_hosts_name(s, name, sizeof name);
+
+	known = ssh_session_get_known_hosts_entry(s->ssh, &entry);
+	switch (known) {
+	case SSH_KNOWN_HOSTS_OK:
+		ssh_knownhosts_entry_free(entry);
+		log_debug("host key of %s is known: %s", name, offered);
+		return 0;
+	case SSH_KNOWN_HOSTS_CHANGED:
+	case SSH_KNOWN_HOSTS_OTHER:
+		if (entry != NULL)
+			key_describe(entry->publickey, expected, sizeof expected);
+		else
+			snprintf(expected, sizeof expected, "a key of another type");
+		ssh_knownhosts_entry_free(entry);
+		session_fail(s, SFAIL_HOSTKEY_CHANGED,
+		    "HOST KEY CHANGED for %s: %s records %s, the server offered %s. Refusing to "
+		    "connect (this may be an attack). If the server's key really changed, remove "
+		    "the old entry: ssh-keygen -R '%s' -f %s", name, s->t->known_hosts, expected,
+		    offered, name, s->t->known_hosts);
+		return -1;
+	case SSH_KNOWN_HOSTS_UNKNOWN:
+	case SSH_KNOWN_HOSTS_NOT_FOUND:
+		ssh_knownhosts_entry_free(entry);
+		if (s->t->hostkey_policy == HOSTKEY_STRICT) {
+			session_fail(s, SFAIL_HOSTKEY_UNKNOWN,
+			    "host key of %s is not known (%s) and host_key_policy is strict: "
+			    "check the fingerprint, then record it with: ssh-keyscan -p %d %s >> %s "
+			    "(or set host_key_policy = accept-new)", name, offered, s->t->port,
+			    s->t->hostname, s->t->known_hosts);
+			return -1;
+		}
+		if (ssh_session_update_known_hosts(s->ssh) != SSH_OK)
+			log_warn("could not record the host key of %s in %s: %s", name,
+			    s->t->known_hosts, ssh_get_error(s->ssh));
+		else
+			log_info("recorded new host key of %s in %s: %s", name,
+			    s->t->known_hosts, offered);
+		return 0;
+	case SSH_KNOWN_HOSTS_ERROR:
+	default:
+		ssh_knownhosts_entry_free(entry);
+		session_fail(s, SFAIL_LOCAL, "cannot check the host key of %s against %s: %s", name,
+		    s->t->known_hosts, ssh_get_error(s->ssh));
+		return -1;
+	}
+}
+
+static void
+auth_tried_add(struct session *s, const char *what)
+{
+	size_t	len = strlen(s->auth_tried);
+
+	snprintf(s->auth_tried + len, sizeof s->auth_tried - len, "%s%s", len ? ", " : "", what);
+}
+
+static void
+session_auth_refused(struct session *s)
+{
+	if (s->auth_tried[0] == '\0')
+		auth_tried_add(s, "nothing: no ssh-agent and no readable identity file");
+	session_fail(s, SFAIL_AUTH, "%s@%s refused authentication; tried: %s", s->t->user, s->peer,
+	    s->auth_tried);
+}
+
+/* One step of authentication: agent keys first, then the identity file. */
+static void
+session_auth_step(struct session *s)
+{
+	int	 rc;
+
+	for (;;) {
+		switch (s->auth_step) {
+		case AUTH_START:
+			if (s->t->use_agent && getenv("SSH_AUTH_SOCK") != NULL) {
+				s->auth_step = AUTH_AGENT;
+				break;
+			}
+			if (s->auth->privkey != NULL) {
+				s->auth_step = AUTH_KEY_TRY;
+				break;
+			}
+			session_auth_refused(s);
+			return;
+		case AUTH_AGENT:
+			rc = ssh_userauth_agent(s->ssh, NULL);
+			if (rc == SSH_AUTH_AGAIN)
+				return;
+			if (rc == SSH_AUTH_SUCCESS) {
+				log_info("authenticated as %s with a key from ssh-agent", s->t->user);
+				session_ready(s);
+				return;
+			}
+			if (session_lost(s)) {
+				session_fail(s, SFAIL_LOST, "connection to %s lost during authentication: %s",
+				    s->peer, ssh_get_error(s->ssh));
+				return;
+			}
+			auth_tried_add(s, "ssh-agent keys");
+			if (s->auth->privkey == NULL) {
+				session_auth_refused(s);
+				return;
+			}
+			s->auth_step = AUTH_KEY_TRY;
+			break;
+		case AUTH_KEY_TRY:
+			rc = ssh_userauth_try_publickey(s->ssh, NULL, s->auth->pubkey);
+			if (rc == SSH_AUTH_AGAIN)
+				return;
+			if (rc != SSH_AUTH_SUCCESS) {
+				if (session_lost(s)) {
+					session_fail(s, SFAIL_LOST, "connection to %s lost during "
+					    "authentication: %s", s->peer, ssh_get_error(s->ssh));
+					return;
+				}
+				auth_tried_add(s, s->auth->desc);
+				session_auth_refused(s);
+				return;
+			}
+			s->auth_step = AUTH_KEY_SIGN;
+			break;
+		case AUTH_KEY_SIGN:
+			rc = ssh_userauth_publickey(s->ssh, NULL, s->auth->privkey);
+			if (rc == SSH_AUTH_AGAIN)
+				return;
+			if (rc != SSH_AUTH_SUCCESS) {
+				auth_tried_add(s, s->auth->desc);
+				session_auth_refused(s);
+				return;
+			}
+			log_info("authenticated as %s with %s", s->t->user, s->auth->desc);
+			session_ready(s);
+			return;
+		}
+	}
+}
+
+/* HANDSHAKE and AUTH: re-call the pending libssh function (it returns SSH_AGAIN until done). */
+static void
+session_step(struct session *s)
+{
+	int	rc;
+
+	switch (s->state) {
+	case SESSION_HANDSHAKE:
+		rc = ssh_connect(s->ssh);
+		if (rc == SSH_AGAIN)
+			break;
+		if (rc != SSH_OK) {
+			session_fail(s, SFAIL_HANDSHAKE, "SSH handshake with %s failed: %s", s->peer,
+			    ssh_get_error(s->ssh));
+			return;
+		}
+		if (session_check_hostkey(s) != 0)
+			return;
+		session_set_state(s, SESSION_AUTH);
+		if (s->state != SESSION_AUTH)
+			return;
+		event_del(s->ev_deadline);
+		session_arm_deadline(s, s->t->auth_timeout_ms);
+		/* FALLTHROUGH */
+	case SESSION_AUTH:
+		session_auth_step(s);
+		break;
+	default:
+		return;
+	}
+	if (s->state != SESSION_DEAD)
+		session_update_write(s);
+}
+
+/* TCP is up: hand a dup of the socket to libssh and start the handshake. */
+static void
+session_start_ssh(struct session *s)
+{
+	int	zero = 0, one = 1, fl, idle_s;
+	long	timeout = 0;
+
+	/* libssh expects a blocking socket: it writes only after its poll says POLLOUT. */
+	if ((fl = fcntl(s->fd, F_GETFL)) != -1)
+		(void)fcntl(s->fd, F_SETFL, fl & ~O_NONBLOCK);
+	idle_s = s->t->keepalive_interval_ms > 0 ? (s->t->keepalive_interval_ms + 999) / 1000 : 30;
+	compat_tune_ssh_socket(s->fd, idle_s, idle_s, s->t->keepalive_count > 0 ?
+	    s->t->keepalive_count : 3, s->t->keepalive_interval_ms > 0 ?
+	    s->t->keepalive_interval_ms * (s->t->keepalive_count + 1) : 0);
+	if ((s->ssh_fd = dup(s->fd)) == -1) {
+		session_fail(s, SFAIL_LOCAL, "dup: %s", strerror(errno));
+		return;
+	}
+	if ((s->ssh = ssh_new()) == NULL || (s->ssh_ev = ssh_event_new()) == NULL) {
+		session_fail(s, SFAIL_LOCAL, "out of memory");
+		return;
+	}
+	ssh_options_set(s->ssh, SSH_OPTIONS_PROCESS_CONFIG, &zero);	/* resolved once already */
+	ssh_options_set(s->ssh, SSH_OPTIONS_HOST, s->t->hostname);
+	ssh_options_set(s->ssh, SSH_OPTIONS_PORT, &s->t->port);
+	ssh_options_set(s->ssh, SSH_OPTIONS_USER, s->t->user);
+	ssh_options_set(s->ssh, SSH_OPTIONS_KNOWNHOSTS, s->t->known_hosts);
+	ssh_options_set(s->ssh, SSH_OPTIONS_STRICTHOSTKEYCHECK, &one);	/* our policy decides */
+	ssh_options_set(s->ssh, SSH_OPTIONS_NODELAY, &one);
+	ssh_options_set(s->ssh, SSH_OPTIONS_TIMEOUT, &timeout);
+	if (ssh_options_set(s->ssh, SSH_OPTIONS_CIPHERS_C_S, s->t->ciphers) != SSH_OK ||
+	    ssh_options_set(s->ssh, SSH_OPTIONS_CIPHERS_S_C, s->t->ciphers) != SSH_OK) {
+		session_fail(s, SFAIL_LOCAL, "cipher list '%s' not supported: %s", s->t->ciphers,
+		    ssh_get_error(s->ssh));
+		return;
+	}
+	ssh_options_set(s->ssh, SSH_OPTIONS_FD, &s->ssh_fd);
+	ssh_set_blocking(s->ssh, 0);
+	ssh_set_counters(s->ssh, &s->counter_sock, &s->counter_raw);
+
+	event_del(s->ev_write);
+	s->ev_write_on = 0;
+	event_free(s->ev_write);
+	s->ev_write = event_new(s->base, s->fd, EV_WRITE | EV_PERSIST, session_io_cb, s);
+	s->ev_read = event_new(s->base, s->fd, EV_READ | EV_PERSIST, session_io_cb, s);
+	if (s->ev_write == NULL || s->ev_read == NULL) {
+		session_fail(s, SFAIL_LOCAL, "out of memory");
+		return;
+	}
+	event_del(s->ev_deadline);
+	session_set_state(s, SESSION_HANDSHAKE);
+	if (s->state != SESSION_HANDSHAKE)
+		return;
+	session_arm_deadline(s, s->t->handshake_timeout_ms);
+
+	/* The first call creates libssh's poll handle; only then can it join our ssh_event. */
+	if (ssh_connect(s->ssh) == SSH_ERROR) {
+		session_fail(s, SFAIL_HANDSHAKE, "SSH handshake with %s failed: %s", s->peer,
+		    ssh_get_error(s->ssh));
+		return;
+	}
+	if (ssh_event_add_session(s->ssh_ev, s->ssh) != SSH_OK) {
+		session_fail(s, SFAIL_LOCAL, "ssh_event_add_session failed");
+		return;
+	}
+	event_add(s->ev_read, NULL);
+	session_step(s);
+}
+
+static void
+session_connected_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+	int		 err = 0;
+	socklen_t	 len = sizeof err;
+
+	(void)what;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		snprintf(s->connect_error, sizeof s->connect_error, "%s: %s", s->peer,
+		    strerror(err));
+		log_debug("connect to %s failed: %s", s->peer, strerror(err));
+		evutil_closesocket(s->fd);
+		s->fd = -1;
+		session_connect_next(s);
+		return;
+	}
+	log_debug("TCP connected to %s", s->peer);
+	session_start_ssh(s);
+}
+
+/* Try the next resolved address; fail when none is left. */
+static void
+session_connect_next(struct session *s)
+{
+	struct evutil_addrinfo	*ai;
+	char			 addr[INET6_ADDRSTRLEN];
+	const void		*in;
+
+	while ((ai = s->ai_next) != NULL) {
+		s->ai_next = ai->ai_next;
+		in = ai->ai_family == AF_INET6 ?
+		    (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
+		    (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+		evutil_inet_ntop(ai->ai_family, in, addr, sizeof addr);
+		snprintf(s->peer, sizeof s->peer, ai->ai_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+		    addr, s->t->port);
+		s->fd = socket(ai->ai_family, SOCK_STREAM, IPPROTO_TCP);
+		if (s->fd == -1) {
+			snprintf(s->connect_error, sizeof s->connect_error, "socket: %s",
+			    strerror(errno));
+			continue;
+		}
+		evutil_make_socket_nonblocking(s->fd);
+		evutil_make_socket_closeonexec(s->fd);
+		if (connect(s->fd, ai->ai_addr, ai->ai_addrlen) == -1 && errno != EINPROGRESS) {
+			snprintf(s->connect_error, sizeof s->connect_error, "%s: %s", s->peer,
+			    strerror(errno));
+			evutil_closesocket(s->fd);
+			s->fd = -1;
+			continue;
+		}
+		if (s->ev_write != NULL)
+			event_free(s->ev_write);
+		s->ev_write = event_new(s->base, s->fd, EV_WRITE, session_connected_cb, s);
+		if (s->ev_write == NULL) {
+			session_fail(s, SFAIL_LOCAL, "out of memory");
+			return;
+		}
+		event_add(s->ev_write, NULL);
+		return;
+	}
+	session_fail(s, SFAIL_CONNECT, "cannot connect to %s port %d: %s", s->t->hostname,
+	    s->t->port, s->connect_error[0] ? s->connect_error : "no address");
+}
+
+static void
+session_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct session	*s = arg;
+
+	if (result == EVUTIL_EAI_CANCEL)
+		return;		/* s may be gone */
+	s->dns_req = NULL;
+	if (result != 0) {
+		session_fail(s, SFAIL_RESOLVE, "cannot resolve %s: %s", s->t->hostname,
+		    evutil_gai_strerror(result));
+		return;
+	}
+	s->ai_list = s->ai_next = res;
+	session_set_state(s, SESSION_CONNECTING);
+	if (s->state != SESSION_CONNECTING)
+		return;
+	event_del(s->ev_deadline);
+	session_arm_deadline(s, s->t->connect_timeout_ms);
+	session_connect_next(s);
+}
+
+int
+session_start(struct session *s)
+{
+	struct evutil_addrinfo		 hints;
+	char				 port[16];
+	struct evdns_getaddrinfo_request *req;
+
+	s->ev_deadline = evtimer_new(s->base, session_deadline_cb, s);
+	s->ev_kick = event_new(s->base, -1, 0, session_kick_cb, s);
+	s->ev_keepalive = event_new(s->base, -1, EV_PERSIST, session_keepalive_cb, s);
+	if (s->ev_deadline == NULL || s->ev_kick == NULL || s->ev_keepalive == NULL) {
+		session_fail(s, SFAIL_LOCAL, "out of memory");
+		return -1;
+	}
+	session_set_state(s, SESSION_RESOLVING);
+	session_arm_deadline(s, s->t->connect_timeout_ms);
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+	snprintf(port, sizeof port, "%d", s->t->port);
+	/* The callback may run before this returns (numeric hosts, /etc/hosts). */
+	req = evdns_getaddrinfo(s->dns, s->t->hostname, port, &hints, session_resolved_cb, s);
+	if (s->state == SESSION_RESOLVING)
+		s->dns_req = req;
+	return s->state == SESSION_DEAD ? -1 : 0;
+}
+
+void
+session_free(struct session *s)
+{
+	int	libssh_has_fd;
+
+	if (s == NULL)
+		return;
+	session_quiesce(s);
+	if (s->ssh != NULL) {
+		/* libssh closes its socket on I/O errors; ssh_disconnect() never closes a given fd. */
+		libssh_has_fd = ssh_get_fd(s->ssh) != SSH_INVALID_SOCKET;
+		if (s->ssh_ev != NULL)
+			ssh_event_remove_session(s->ssh_ev, s->ssh);
+		if (libssh_has_fd && ssh_is_connected(s->ssh))
+			ssh_disconnect(s->ssh);
+		ssh_free(s->ssh);
+		if (libssh_has_fd && s->ssh_fd != -1)
+			close(s->ssh_fd);
+	} else if (s->ssh_fd != -1)
+		close(s->ssh_fd);
+	if (s->ssh_ev != NULL)
+		ssh_event_free(s->ssh_ev);
+	if (s->ev_read != NULL)
+		event_free(s->ev_read);
+	if (s->ev_write != NULL)
+		event_free(s->ev_write);
+	if (s->ev_deadline != NULL)
+		event_free(s->ev_deadline);
+	if (s->ev_kick != NULL)
+		event_free(s->ev_kick);
+	if (s->ev_keepalive != NULL)
+		event_free(s->ev_keepalive);
+	if (s->fd != -1)
+		evutil_closesocket(s->fd);
+	if (s->ai_list != NULL)
+		evutil_freeaddrinfo(s->ai_list);
+	free(s);
+}
+
+enum session_state
+session_state(const struct session *s)
+{
+	return s->state;
+}
+
+enum session_failure
+session_failure(const struct session *s)
+{
+	return s->failure;
+}
+
+const char *
+session_error(const struct session *s)
+{
+	return s->error;
+}
+
+const char *
+session_peer(const struct session *s)
+{
+	return s->peer;
+}
+
+ssh_session
+session_ssh(struct session *s)
+{
+	return s->ssh;
+}
+
+int
+session_output_pending(const struct session *s)
+{
+	return s->ssh != NULL && (ssh_get_status(s->ssh) & SSH_WRITE_PENDING) != 0;
+}
+
+uint64_t
+session_bytes_in(const struct session *s)
+{
+	return s->counter_sock.in_bytes;
+}
+
+uint64_t
+session_bytes_out(const struct session *s)
+{
+	return s->counter_sock.out_bytes;
+}

@@ -1,0 +1,111 @@
+/* session.h: one SSH session on one TCP connection, driven from the libevent loop. */
+#ifndef CONNECT_SESSION_H
+#define CONNECT_SESSION_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/dns.h>
+#include <libssh/libssh.h>
+
+#include "profile.h"
+
+/*
+ * Where and how to connect, resolved once per run from the profile and
+ * ~/.ssh/config (by libssh's own parser), so that every reconnect uses
+ * exactly the same settings and libssh never re-reads the config.
+ */
+struct session_target {
+	char	alias[PROFILE_STR_MAX];		/* what the user named (profile host) */
+	char	hostname[PROFILE_STR_MAX];	/* after HostName */
+	int	port;
+	char	user[PROFILE_STR_MAX];
+	char	identity[PATH_MAX];		/* expanded path; may not exist if the agent is used */
+	int	use_agent;
+	char	known_hosts[PATH_MAX];		/* expanded path */
+	enum hostkey_policy hostkey_policy;
+	char	ciphers[PROFILE_STR_MAX * 2];
+	int	connect_timeout_ms, handshake_timeout_ms, auth_timeout_ms;
+	int	keepalive_interval_ms, keepalive_count;
+};
+
+/* Fill *t from the profile and the ssh config. Returns 0, or -1 with *cause (malloc'd). */
+int	session_target_resolve(const struct profile *p, struct session_target *t, char **cause);
+
+enum session_state {
+	SESSION_NEW = 0,
+	SESSION_RESOLVING,	/* DNS lookup of the host */
+	SESSION_CONNECTING,	/* non-blocking TCP connect, one address after another */
+	SESSION_HANDSHAKE,	/* SSH banner and key exchange */
+	SESSION_AUTH,		/* host key checked; authenticating */
+	SESSION_READY,		/* channels may be opened */
+	SESSION_DEAD		/* failed or closed; see session_failure() */
+};
+
+/* Why a session died: the supervisor decides from this whether and when to retry. */
+enum session_failure {
+	SFAIL_NONE = 0,
+	SFAIL_RESOLVE,		/* name did not resolve */
+	SFAIL_CONNECT,		/* TCP refused/unreachable/timed out: cost the server nothing */
+	SFAIL_HANDSHAKE,	/* banner or key exchange failed or timed out */
+	SFAIL_HOSTKEY_CHANGED,	/* never retried */
+	SFAIL_HOSTKEY_UNKNOWN,	/* strict policy and no known_hosts entry */
+	SFAIL_AUTH,		/* every identity refused */
+	SFAIL_LOST,		/* an established session closed or errored */
+	SFAIL_KEEPALIVE,	/* the peer went silent */
+	SFAIL_LOCAL		/* a local error (memory, file) */
+};
+
+/* Credentials, owned by the caller and kept across sessions. */
+struct session_auth {
+	ssh_key	privkey;	/* NULL: no usable key file */
+	ssh_key	pubkey;
+	char	desc[PATH_MAX + 320];	/* "~/.ssh/id (ED25519 SHA256:...)" for messages */
+};
+
+struct session;
+
+struct session_callbacks {
+	/* Every transition; DEAD is the last call. Called from inside the loop: do not free the session here. */
+	void	(*state_changed)(struct session *, enum session_state, void *arg);
+	/* After each libssh pass while READY: channels retry opens, re-check windows, drain buffers. */
+	void	(*pumped)(struct session *, void *arg);
+};
+
+/* A new, idle session. Returns NULL on memory exhaustion. The pointers must outlive it. */
+struct session *session_new(struct event_base *base, struct evdns_base *dns,
+	    const struct session_target *t, const struct session_auth *auth,
+	    const struct session_callbacks *cb, void *arg);
+
+/* Start resolving and connecting. Returns 0, or -1 (state DEAD is reported first). */
+int	session_start(struct session *s);
+
+/* Disconnect politely (if READY) and free everything; never call from the session's own callbacks. */
+void	session_free(struct session *s);
+
+enum session_state session_state(const struct session *s);
+enum session_failure session_failure(const struct session *s);
+const char *session_state_name(enum session_state);
+/* One line: why it died (empty while alive). */
+const char *session_error(const struct session *s);
+/* "127.0.0.1:2222" once connected. */
+const char *session_peer(const struct session *s);
+
+/* The libssh handle for channel calls (valid while not DEAD). */
+ssh_session session_ssh(struct session *s);
+
+/* Is libssh's output buffer non-empty? Writers pause while it is. */
+int	session_output_pending(const struct session *s);
+
+/* Ask for a libssh pass soon (after a channel write or when a local socket drained). */
+void	session_kick(struct session *s);
+
+/* Send a keepalive now (e.g. the wall clock jumped). */
+void	session_probe(struct session *s);
+
+/* Bytes read from / written to the SSH socket so far. */
+uint64_t session_bytes_in(const struct session *s);
+uint64_t session_bytes_out(const struct session *s);
+
+#endif

@@ -1,0 +1,580 @@
+/*
+ * supervisor.c: owns the listeners, the one session and every conn.
+ *
+ * Only the supervisor decides when a session lives or dies: the session
+ * reports DEAD, the supervisor detaches that session's conns (their clients
+ * see a close), frees the session from a fresh event (never inside its
+ * callbacks) and schedules the next attempt with back-off. Listeners stay
+ * bound throughout; connections accepted meanwhile are held.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <libssh/libssh.h>
+
+#include "conn.h"
+#include "forward.h"
+#include "log.h"
+#include "session.h"
+#include "supervisor.h"
+
+struct supervisor {
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	const struct profile	*p;
+	struct session_target	 target;
+	struct session_auth	 auth;
+	struct session_callbacks scb;
+
+	enum supervisor_state	 state;
+	int			 exit_code;
+	char			 error[1280];
+
+	struct forward		 fwd[PROFILE_MAX_FORWARDS];
+	size_t			 nfwd;
+	struct conn_list	 conns;
+
+	struct session		*sess;		/* current, may be NULL between attempts */
+	struct session		*dead_sess;	/* waiting for the reaper */
+	struct event		*ev_reap;
+	struct event		*ev_retry;
+
+	int			 attempt;	/* consecutive failed attempts */
+	int			 backoff_ms;
+	struct timespec		 ready_at;
+	struct timespec		 started_at;
+	unsigned		 sessions_ready;
+	enum session_failure	 last_failure;
+	char			 last_logged[1024];
+};
+
+static void	supervisor_connect(struct supervisor *);
+
+static double
+elapsed_s(const struct timespec *since)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) + (now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+static const char *
+supervisor_state_name(enum supervisor_state st)
+{
+	static const char *const names[] = {
+		"new", "connecting", "ready", "reconnecting", "stopping", "stopped"
+	};
+
+	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+static void
+supervisor_set_state(struct supervisor *s, enum supervisor_state st)
+{
+	if (s->state == st)
+		return;
+	log_debug("tunnel %s: %s -> %s", s->p->name, supervisor_state_name(s->state),
+	    supervisor_state_name(st));
+	s->state = st;
+}
+
+struct supervisor *
+supervisor_new(struct event_base *base, const struct profile *p)
+{
+	struct supervisor	*s;
+
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return NULL;
+	s->base = base;
+	s->p = p;
+	TAILQ_INIT(&s->conns);
+	clock_gettime(CLOCK_MONOTONIC, &s->started_at);
+	return s;
+}
+
+/* A private key readable by others is refused, as OpenSSH does. */
+static int
+identity_check_mode(const char *path, char **cause)
+{
+	struct stat	sb;
+
+	if (stat(path, &sb) == -1)
+		return 0;
+	if ((sb.st_mode & 077) != 0 && sb.st_uid == getuid()) {
+		if (asprintf(cause, "identity %s has mode %04o: a private key must not be "
+		    "readable by others (chmod 600 %s)", path, (unsigned)(sb.st_mode & 07777),
+		    path) == -1)
+			*cause = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Load the identity once per run; reconnects reuse it. */
+static int
+supervisor_load_identity(struct supervisor *s, char **cause)
+{
+	const char	*path = s->target.identity;
+	int		 agent = s->target.use_agent && getenv("SSH_AUTH_SOCK") != NULL;
+	char		 pass[256], prompt[PATH_MAX + 64], fp[128];
+	int		 rc;
+	unsigned char	*hash = NULL;
+	size_t		 hlen;
+	char		*h;
+
+	if (access(path, F_OK) == -1) {
+		if (agent) {
+			log_debug("identity %s does not exist; using ssh-agent only", path);
+			return 0;
+		}
+		if (asprintf(cause, "identity %s does not exist and no ssh-agent is running "
+		    "(run 'lightning ssh configure', or set identity in [studio] of the profile)",
+		    path) == -1)
+			*cause = NULL;
+		return EX_NOPERM;
+	}
+	if (identity_check_mode(path, cause) != 0)
+		return EX_NOPERM;
+	rc = ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &s->auth.privkey);
+	if (rc != SSH_OK && isatty(STDIN_FILENO)) {
+		/* Probably passphrase-protected: ask on the terminal, never log it. */
+		snprintf(prompt, sizeof prompt, "Enter passphrase for %s: ", path);
+		if (ssh_getpass(prompt, pass, sizeof pass, 0, 0) == 0)
+			rc = ssh_pki_import_privkey_file(path, pass, NULL, NULL, &s->auth.privkey);
+		explicit_bzero(pass, sizeof pass);
+	}
+	if (rc != SSH_OK) {
+		s->auth.privkey = NULL;
+		if (agent) {
+			log_info("identity %s cannot be loaded without a passphrase; using ssh-agent",
+			    path);
+			return 0;
+		}
+		if (asprintf(cause, "identity %s cannot be loaded: not a private key, or "
+		    "passphrase-protected without a terminal (add it to ssh-agent with: ssh-add %s)",
+		    path, path) == -1)
+			*cause = NULL;
+		return EX_NOPERM;
+	}
+	if (ssh_pki_export_privkey_to_pubkey(s->auth.privkey, &s->auth.pubkey) != SSH_OK) {
+		if (asprintf(cause, "identity %s: cannot derive its public key", path) == -1)
+			*cause = NULL;
+		return EX_NOPERM;
+	}
+	snprintf(fp, sizeof fp, "?");
+	if (ssh_get_publickey_hash(s->auth.pubkey, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == 0) {
+		if ((h = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen)) != NULL) {
+			snprintf(fp, sizeof fp, "%s", h);
+			ssh_string_free_char(h);
+		}
+		ssh_clean_pubkey_hash(&hash);
+	}
+	snprintf(s->auth.desc, sizeof s->auth.desc, "%s (%s %s)", path,
+	    ssh_key_type_to_char(ssh_key_type(s->auth.pubkey)), fp);
+	return 0;
+}
+
+int
+supervisor_prepare(struct supervisor *s, char **cause)
+{
+	if (session_target_resolve(s->p, &s->target, cause) != 0)
+		return EX_CONFIG;
+	log_debug("target %s: %s@%s port %d, identity %s, known_hosts %s, ciphers %s",
+	    s->target.alias, s->target.user, s->target.hostname, s->target.port,
+	    s->target.identity, s->target.known_hosts, s->target.ciphers);
+	return supervisor_load_identity(s, cause);
+}
+
+static void
+supervisor_reap_cb(evutil_socket_t fd, short what, void *arg);
+
+/* A conn is DEAD: free it from the reaper, outside whatever callback got us here. */
+static void
+supervisor_conn_dead(struct conn *c, void *arg)
+{
+	struct supervisor	*s = arg;
+
+	(void)c;
+	event_active(s->ev_reap, EV_TIMEOUT, 0);
+}
+
+/* Connections waiting for a session (a short list: at most hold_max). */
+static unsigned
+supervisor_held(const struct supervisor *s)
+{
+	const struct conn	*c;
+	unsigned		 n = 0;
+
+	TAILQ_FOREACH(c, &s->conns, entry)
+		n += c->state == CONN_HELD;
+	return n;
+}
+
+static void
+supervisor_accept(struct forward *f, evutil_socket_t fd, void *arg)
+{
+	struct supervisor	*s = arg;
+	struct conn		*c;
+	unsigned		 held;
+
+	if ((c = conn_new(s->base, f, fd, supervisor_conn_dead, s)) == NULL) {
+		log_warn("forward %s: out of memory for a new connection", f->spec->name);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&s->conns, c, entry);
+	f->st.conns_open++;
+	if (s->sess != NULL && session_state(s->sess) == SESSION_READY) {
+		conn_attach(c, s->sess);
+		return;
+	}
+	held = supervisor_held(s);
+	if (held > (unsigned)s->p->hold_max) {
+		log_warn("forward %s: no session and %u connections already held (hold_max): "
+		    "closing a new one", f->spec->name, held - 1);
+		conn_close(c, "hold limit reached");
+		return;
+	}
+	log_info("forward %s: holding a connection until the session is back (%u held)",
+	    f->spec->name, held);
+	conn_hold(c, s->p->hold_timeout_ms);
+}
+
+int
+supervisor_bind(struct supervisor *s, char **cause)
+{
+	size_t	i;
+
+	s->ev_reap = event_new(s->base, -1, 0, supervisor_reap_cb, s);
+	if (s->ev_reap == NULL) {
+		*cause = strdup("out of memory");
+		return EX_OSERR;
+	}
+	for (i = 0; i < s->p->nforwards; i++) {
+		if (forward_bind(&s->fwd[i], s->base, &s->p->forwards[i], supervisor_accept, s,
+		    cause) != 0) {
+			while (i-- > 0)
+				forward_close(&s->fwd[i]);
+			return EX_CANTCREAT;
+		}
+		s->nfwd = i + 1;
+	}
+	return 0;
+}
+
+/* Is this failure worth retrying at all? */
+static int
+failure_is_fatal(enum session_failure f)
+{
+	switch (f) {
+	case SFAIL_HOSTKEY_CHANGED:
+	case SFAIL_HOSTKEY_UNKNOWN:
+	case SFAIL_AUTH:
+	case SFAIL_LOCAL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+failure_exit_code(enum session_failure f)
+{
+	switch (f) {
+	case SFAIL_HOSTKEY_CHANGED:
+	case SFAIL_HOSTKEY_UNKNOWN:
+		return EX_PROTOCOL;
+	case SFAIL_AUTH:
+		return EX_NOPERM;
+	case SFAIL_LOCAL:
+		return EX_SOFTWARE;
+	default:
+		return EX_UNAVAILABLE;
+	}
+}
+
+/* Stop for good with an error; the loop ends once everything is closed. */
+static void
+supervisor_fail(struct supervisor *s, int code, const char *why)
+{
+	snprintf(s->error, sizeof s->error, "%s", why);
+	log_error("%s", why);
+	s->exit_code = code;
+	supervisor_shutdown(s, NULL);
+	s->exit_code = code;
+}
+
+/* Exponential back-off with +-25% jitter, so that many clients do not return in step. */
+static int
+supervisor_next_delay(struct supervisor *s)
+{
+	int	d, jitter;
+
+	if (s->backoff_ms <= 0)
+		s->backoff_ms = s->p->backoff_initial_ms;
+	else if (s->backoff_ms < s->p->backoff_max_ms / 2)
+		s->backoff_ms *= 2;
+	else
+		s->backoff_ms = s->p->backoff_max_ms;
+	d = s->backoff_ms;
+	jitter = d / 4;
+	if (jitter > 0)
+		d += rand() % (2 * jitter + 1) - jitter;
+	return d > 0 ? d : 1;
+}
+
+static void
+supervisor_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	supervisor_connect(arg);
+}
+
+static void
+supervisor_session_dead(struct supervisor *s, struct session *sess)
+{
+	enum session_failure	 f = session_failure(sess);
+	const char		*why = session_error(sess);
+	struct conn		*c;
+	struct timeval		 tv;
+	int			 delay;
+
+	/* Its conns end now: their clients see a close instead of a hang. */
+	TAILQ_FOREACH(c, &s->conns, entry) {
+		if (c->sess == sess)
+			conn_detach(c, "session lost");
+	}
+	s->sess = NULL;
+	s->dead_sess = sess;
+	event_active(s->ev_reap, EV_TIMEOUT, 0);
+	if (s->state == SUP_STOPPING || s->state == SUP_STOPPED)
+		return;
+
+	if (failure_is_fatal(f)) {
+		supervisor_fail(s, failure_exit_code(f), why);
+		return;
+	}
+	/* A session that stayed up long enough earns a fresh back-off. */
+	if (s->state == SUP_READY && elapsed_s(&s->ready_at) * 1000 >= s->p->stable_ms) {
+		s->backoff_ms = 0;
+		s->attempt = 0;
+	}
+	s->attempt++;
+	if (s->p->max_tries > 0 && s->attempt >= s->p->max_tries) {
+		char	msg[1200];
+
+		snprintf(msg, sizeof msg, "giving up after %d attempts: %s", s->attempt, why);
+		supervisor_fail(s, failure_exit_code(f), msg);
+		return;
+	}
+	delay = supervisor_next_delay(s);
+	/* Say each distinct failure once; repeats only at debug level. */
+	if (strcmp(why, s->last_logged) != 0) {
+		log_warn("%s; retrying in %.1f s (attempt %d)", why, delay / 1000.0, s->attempt);
+		snprintf(s->last_logged, sizeof s->last_logged, "%s", why);
+	} else
+		log_debug("%s; retrying in %.1f s (attempt %d)", why, delay / 1000.0, s->attempt);
+	s->last_failure = f;
+	supervisor_set_state(s, s->sessions_ready > 0 ? SUP_RECONNECTING : SUP_CONNECTING);
+	if (s->ev_retry == NULL)
+		s->ev_retry = evtimer_new(s->base, supervisor_retry_cb, s);
+	tv.tv_sec = delay / 1000;
+	tv.tv_usec = (delay % 1000) * 1000;
+	evtimer_add(s->ev_retry, &tv);
+}
+
+static void
+supervisor_session_ready(struct supervisor *s, struct session *sess)
+{
+	struct conn	*c;
+	size_t		 i;
+
+	clock_gettime(CLOCK_MONOTONIC, &s->ready_at);
+	if (s->sessions_ready == 0) {
+		log_info("connected to %s (%s@%s) in %.0f ms", s->target.alias, s->target.user,
+		    session_peer(sess), elapsed_s(&s->started_at) * 1000);
+		for (i = 0; i < s->nfwd; i++)
+			log_info("forward %s: %s:%d -> %s:%d", s->fwd[i].spec->name,
+			    s->fwd[i].spec->bind_addr, s->fwd[i].spec->local_port,
+			    s->fwd[i].spec->remote_host, s->fwd[i].spec->remote_port);
+	} else
+		log_info("reconnected to %s after %d attempt(s)", s->target.alias, s->attempt);
+	s->sessions_ready++;
+	s->last_logged[0] = '\0';
+	supervisor_set_state(s, SUP_READY);
+	TAILQ_FOREACH(c, &s->conns, entry) {
+		if (c->state == CONN_HELD)
+			conn_attach(c, sess);
+	}
+}
+
+static void
+supervisor_session_state(struct session *sess, enum session_state st, void *arg)
+{
+	struct supervisor	*s = arg;
+
+	if (sess != s->sess)
+		return;
+	if (st == SESSION_READY)
+		supervisor_session_ready(s, sess);
+	else if (st == SESSION_DEAD)
+		supervisor_session_dead(s, sess);
+}
+
+/* After each libssh pass: every conn of this session moves its bytes. */
+static void
+supervisor_session_pumped(struct session *sess, void *arg)
+{
+	struct supervisor	*s = arg;
+	struct conn		*c;
+
+	TAILQ_FOREACH(c, &s->conns, entry) {
+		if (session_state(sess) == SESSION_DEAD)
+			break;
+		if (c->sess == sess)
+			conn_step(c);
+	}
+}
+
+static void
+supervisor_connect(struct supervisor *s)
+{
+	if (s->state == SUP_STOPPING || s->state == SUP_STOPPED || s->sess != NULL)
+		return;
+	s->sess = session_new(s->base, s->dns, &s->target, &s->auth, &s->scb, s);
+	if (s->sess == NULL) {
+		supervisor_fail(s, EX_OSERR, "out of memory");
+		return;
+	}
+	(void)session_start(s->sess);	/* failures arrive through the state callback */
+}
+
+void
+supervisor_start(struct supervisor *s)
+{
+	s->scb.state_changed = supervisor_session_state;
+	s->scb.pumped = supervisor_session_pumped;
+	/* Our own resolver: libssh's getaddrinfo would block the loop. */
+	s->dns = evdns_base_new(s->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (s->dns == NULL)
+		s->dns = evdns_base_new(s->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	srand((unsigned)getpid() ^ (unsigned)time(NULL));
+	supervisor_set_state(s, SUP_CONNECTING);
+	supervisor_connect(s);
+}
+
+/* Free dead conns, then a dead session; end the loop once a stop has drained. */
+static void
+supervisor_reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct supervisor	*s = arg;
+	struct conn		*c, *next;
+
+	(void)fd;
+	(void)what;
+	for (c = TAILQ_FIRST(&s->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state != CONN_DEAD)
+			continue;
+		TAILQ_REMOVE(&s->conns, c, entry);
+		c->fwd->st.conns_open--;
+		conn_free(c);
+	}
+	if (s->dead_sess != NULL) {
+		session_free(s->dead_sess);
+		s->dead_sess = NULL;
+	}
+	if (s->state == SUP_STOPPING && TAILQ_EMPTY(&s->conns)) {
+		if (s->sess != NULL) {
+			session_free(s->sess);
+			s->sess = NULL;
+		}
+		supervisor_set_state(s, SUP_STOPPED);
+		event_base_loopexit(s->base, NULL);
+	}
+}
+
+void
+supervisor_shutdown(struct supervisor *s, const char *why)
+{
+	struct conn	*c;
+	size_t		 i;
+
+	if (s->state == SUP_STOPPING || s->state == SUP_STOPPED)
+		return;
+	if (why != NULL)
+		log_info("stopping: %s", why);
+	supervisor_set_state(s, SUP_STOPPING);
+	s->exit_code = 0;
+	if (s->ev_retry != NULL)
+		evtimer_del(s->ev_retry);
+	for (i = 0; i < s->nfwd; i++)
+		forward_close(&s->fwd[i]);
+	/* The session goes with ssh_disconnect(): channels need no close of their own. */
+	TAILQ_FOREACH(c, &s->conns, entry)
+		conn_detach(c, "stopping");
+	if (s->ev_reap != NULL)
+		event_active(s->ev_reap, EV_TIMEOUT, 0);
+	else
+		event_base_loopexit(s->base, NULL);
+}
+
+enum supervisor_state
+supervisor_state(const struct supervisor *s)
+{
+	return s->state;
+}
+
+int
+supervisor_exit_code(const struct supervisor *s)
+{
+	return s->exit_code;
+}
+
+const char *
+supervisor_error(const struct supervisor *s)
+{
+	return s->error;
+}
+
+void
+supervisor_free(struct supervisor *s)
+{
+	struct conn	*c;
+	size_t		 i;
+
+	if (s == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&s->conns)) != NULL) {
+		TAILQ_REMOVE(&s->conns, c, entry);
+		c->ch = NULL;	/* the session's ssh_free() owns channels */
+		conn_free(c);
+	}
+	if (s->dead_sess != NULL)
+		session_free(s->dead_sess);
+	if (s->sess != NULL)
+		session_free(s->sess);
+	for (i = 0; i < s->nfwd; i++)
+		forward_close(&s->fwd[i]);
+	if (s->ev_reap != NULL)
+		event_free(s->ev_reap);
+	if (s->ev_retry != NULL)
+		event_free(s->ev_retry);
+	if (s->dns != NULL)
+		evdns_base_free(s->dns, 0);
+	ssh_key_free(s->auth.privkey);
+	ssh_key_free(s->auth.pubkey);
+	free(s);
+}

@@ -1,0 +1,21 @@
+/* unit.h: a tiny table-test kit. Each check prints "PASS: name" or "FAIL: name: why";
+ * tests/run.sh counts those lines across every test program. */
+#ifndef CONNECT_TEST_UNIT_H
+#define CONNECT_TEST_UNIT_H
+
+#include <stdio.h>
+#include <string.h>
+
+extern int unit_failed;
+
+#define UNIT_PASS(name) printf("PASS: %s\n", (name))
+#define UNIT_FAIL(name, ...) do { \
+	printf("FAIL: %s: ", (name)); printf(__VA_ARGS__); printf(" (%s:%d)\n", __FILE__, __LINE__); \
+	unit_failed++; \
+} while (0)
+/* Check a condition; the message says what was expected. */
+#define UNIT_CHECK(name, cond, ...) do { \
+	if (cond) UNIT_PASS(name); else UNIT_FAIL(name, __VA_ARGS__); \
+} while (0)
+
+#endif
