@@ -4,7 +4,16 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+#include <net/route.h>
+#define COMPAT_PF_ROUTE 1
+#endif
 
 #include "compat.h"
 
@@ -67,4 +76,71 @@ compat_peer_uid(int fd, uid_t *uid)
 
 	return getpeereid(fd, uid, &gid);
 #endif
+}
+
+int
+compat_netwatch_open(void)
+{
+	int	fd = -1;
+#if defined(__linux__)
+	struct sockaddr_nl	sa;
+
+	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE)) == -1)
+		return -1;
+	memset(&sa, 0, sizeof sa);
+	sa.nl_family = AF_NETLINK;
+	sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE |
+	    RTMGRP_IPV6_ROUTE;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
+		close(fd);
+		return -1;
+	}
+#elif defined(COMPAT_PF_ROUTE)
+	if ((fd = socket(PF_ROUTE, SOCK_RAW, AF_UNSPEC)) == -1)
+		return -1;
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+	return fd;
+}
+
+int
+compat_netwatch_read(int fd)
+{
+	char	buf[8192];
+	ssize_t	n;
+	int	changed = 0;
+
+	for (;;) {
+		n = recv(fd, buf, sizeof buf, 0);
+		if (n == -1)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ?
+			    changed : -1;
+		if (n == 0)
+			return changed;
+#if defined(__linux__)
+		{
+			struct nlmsghdr	*nh;
+			int		 len = (int)n;
+
+			for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, len);
+			    nh = NLMSG_NEXT(nh, len)) {
+				switch (nh->nlmsg_type) {
+				case RTM_NEWLINK:
+				case RTM_DELLINK:
+				case RTM_NEWADDR:
+				case RTM_DELADDR:
+				case RTM_NEWROUTE:
+				case RTM_DELROUTE:
+					changed = 1;
+					break;
+				default:
+					break;
+				}
+			}
+		}
+#else
+		changed = 1;	/* PF_ROUTE: every message is a routing change */
+#endif
+	}
 }

@@ -20,3 +20,13 @@ int	compat_cpu_has_aes(void);
 int	compat_peer_uid(int fd, uid_t *uid);
 
 #endif
+
+/*
+ * Network-change watch: a socket that becomes readable when links,
+ * addresses or routes change (Linux NETLINK_ROUTE; BSD/macOS PF_ROUTE).
+ * Returns the fd (non-blocking, close-on-exec), or -1 where unsupported.
+ */
+int	compat_netwatch_open(void);
+
+/* Read what is queued. Returns 1 if a change worth reconnecting for was seen, 0 if not, -1 on error. */
+int	compat_netwatch_read(int fd);

@@ -71,6 +71,8 @@ struct session {
 	struct event		*ev_deadline;	/* connect / handshake / auth deadline */
 	struct event		*ev_kick;	/* "pump soon" */
 	struct event		*ev_keepalive;	/* READY: probe and watch for silence */
+	struct event		*ev_probe;	/* one urgent probe's deadline */
+	uint64_t		 probe_in;
 
 	enum auth_step		 auth_step;
 	char			 auth_tried[PATH_MAX + 512];
@@ -110,7 +112,7 @@ static void
 session_quiesce(struct session *s)
 {
 	struct event	*evs[] = { s->ev_read, s->ev_write, s->ev_deadline, s->ev_kick,
-	    s->ev_keepalive };
+	    s->ev_keepalive, s->ev_probe };
 	size_t		 i;
 
 	for (i = 0; i < sizeof evs / sizeof evs[0]; i++)
@@ -444,11 +446,27 @@ session_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	session_pump(s);
 }
 
-void
-session_probe(struct session *s)
+static void
+session_probe_cb(evutil_socket_t fd, short what, void *arg)
 {
-	if (s->state != SESSION_READY)
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->state == SESSION_READY && s->counter_sock.in_bytes == s->probe_in)
+		session_fail(s, SFAIL_KEEPALIVE, "%s did not answer an urgent keepalive", s->peer);
+}
+
+void
+session_probe(struct session *s, int deadline_ms)
+{
+	struct timeval	tv;
+
+	if (s->state != SESSION_READY || evtimer_pending(s->ev_probe, NULL))
 		return;
+	s->probe_in = s->counter_sock.in_bytes;
+	ms_to_tv(deadline_ms, &tv);
+	evtimer_add(s->ev_probe, &tv);
 	session_send_keepalive(s);
 	session_pump(s);
 }
@@ -853,7 +871,9 @@ session_start(struct session *s)
 	s->ev_deadline = evtimer_new(s->base, session_deadline_cb, s);
 	s->ev_kick = event_new(s->base, -1, 0, session_kick_cb, s);
 	s->ev_keepalive = event_new(s->base, -1, EV_PERSIST, session_keepalive_cb, s);
-	if (s->ev_deadline == NULL || s->ev_kick == NULL || s->ev_keepalive == NULL) {
+	s->ev_probe = evtimer_new(s->base, session_probe_cb, s);
+	if (s->ev_deadline == NULL || s->ev_kick == NULL || s->ev_keepalive == NULL ||
+	    s->ev_probe == NULL) {
 		session_fail(s, SFAIL_LOCAL, "out of memory");
 		return -1;
 	}
@@ -904,6 +924,8 @@ session_free(struct session *s)
 		event_free(s->ev_kick);
 	if (s->ev_keepalive != NULL)
 		event_free(s->ev_keepalive);
+	if (s->ev_probe != NULL)
+		event_free(s->ev_probe);
 	if (s->fd != -1)
 		evutil_closesocket(s->fd);
 	if (s->ai_list != NULL)

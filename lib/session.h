@@ -101,8 +101,12 @@ int	session_output_pending(const struct session *s);
 /* Ask for a libssh pass soon (after a channel write or when a local socket drained). */
 void	session_kick(struct session *s);
 
-/* Send a keepalive now (e.g. the wall clock jumped). */
-void	session_probe(struct session *s);
+/*
+ * Send a keepalive now and declare the session dead if nothing at all is
+ * received within deadline_ms (the wall clock jumped: we slept; or the
+ * network changed under us). Only while READY.
+ */
+void	session_probe(struct session *s, int deadline_ms);
 
 /* Bytes read from / written to the SSH socket so far. */
 uint64_t session_bytes_in(const struct session *s);

@@ -22,6 +22,7 @@
 #include <event2/util.h>
 #include <libssh/libssh.h>
 
+#include "compat.h"
 #include "conn.h"
 #include "forward.h"
 #include "log.h"
@@ -48,6 +49,11 @@ struct supervisor {
 	struct session		*dead_sess;	/* waiting for the reaper */
 	struct event		*ev_reap;
 	struct event		*ev_retry;
+	struct event		*ev_net;	/* network-change watch, if the platform has one */
+	int			 net_fd;
+	struct event		*ev_clock;	/* wall-clock jump (sleep/resume) check */
+	struct timespec		 clock_wall, clock_mono;
+	struct timespec		 last_net_retry;
 
 	int			 attempt;	/* consecutive failed attempts */
 	int			 backoff_ms;
@@ -99,6 +105,7 @@ supervisor_new(struct event_base *base, const struct profile *p)
 	s->base = base;
 	s->p = p;
 	TAILQ_INIT(&s->conns);
+	s->net_fd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &s->started_at);
 	return s;
 }
@@ -314,6 +321,21 @@ supervisor_fail(struct supervisor *s, int code, const char *why)
 	s->exit_code = code;
 }
 
+/*
+ * Failures that cost the server nothing (no route, no answer to a SYN,
+ * refused port): retried at least every second, so that the tunnel is back
+ * within a couple of seconds of the network or sshd, however long it was away.
+ */
+#define SUP_CHEAP_RETRY_MS	1000
+/* Deadline of an urgent probe after sleep or a network change. */
+#define SUP_PROBE_MS		3000
+
+static int
+failure_is_cheap(enum session_failure f)
+{
+	return f == SFAIL_RESOLVE || f == SFAIL_CONNECT;
+}
+
 /* Exponential back-off with +-25% jitter, so that many clients do not return in step. */
 static int
 supervisor_next_delay(struct supervisor *s)
@@ -379,6 +401,8 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 		return;
 	}
 	delay = supervisor_next_delay(s);
+	if (failure_is_cheap(f) && delay > SUP_CHEAP_RETRY_MS)
+		delay = SUP_CHEAP_RETRY_MS / 2 + rand() % (SUP_CHEAP_RETRY_MS / 2 + 1);
 	/* Say each distinct failure once; repeats only at debug level. */
 	if (strcmp(why, s->last_logged) != 0) {
 		log_warn("%s; retrying in %.1f s (attempt %d)", why, delay / 1000.0, s->attempt);
@@ -460,9 +484,80 @@ supervisor_connect(struct supervisor *s)
 	(void)session_start(s->sess);	/* failures arrive through the state callback */
 }
 
+/* Retry now instead of waiting out the back-off (network came back, we woke up). */
+static void
+supervisor_retry_now(struct supervisor *s, const char *why)
+{
+	if (s->state == SUP_STOPPING || s->state == SUP_STOPPED)
+		return;
+	/* Debounce: a link change arrives as a burst of netlink messages. */
+	if (elapsed_s(&s->last_net_retry) < 0.5)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &s->last_net_retry);
+	if (s->sess != NULL && session_state(s->sess) == SESSION_READY) {
+		log_debug("%s: probing the session", why);
+		session_probe(s->sess, SUP_PROBE_MS);
+		return;
+	}
+	if (s->sess == NULL && s->ev_retry != NULL && evtimer_pending(s->ev_retry, NULL)) {
+		log_info("%s: retrying now", why);
+		evtimer_del(s->ev_retry);
+		supervisor_connect(s);
+		return;
+	}
+	/* An attempt stuck in connect or handshake on the old path: start afresh. */
+	if (s->sess != NULL && session_state(s->sess) != SESSION_READY &&
+	    session_state(s->sess) != SESSION_DEAD) {
+		log_info("%s: restarting the connection attempt", why);
+		session_free(s->sess);	/* not inside its callbacks: we run from our own event */
+		s->sess = NULL;
+		supervisor_connect(s);
+	}
+}
+
+static void
+supervisor_net_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct supervisor	*s = arg;
+
+	(void)what;
+	if (compat_netwatch_read(fd) == 1)
+		supervisor_retry_now(s, "network changed");
+}
+
+/*
+ * Monotonic time stops while a laptop sleeps; wall time does not. A gap
+ * between the two means we slept: the session is probably dead, so ask now.
+ */
+static void
+supervisor_clock_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct supervisor	*s = arg;
+	struct timespec		 wall, mono;
+	double			 dwall, dmono;
+
+	(void)fd;
+	(void)what;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	dwall = (double)(wall.tv_sec - s->clock_wall.tv_sec) +
+	    (wall.tv_nsec - s->clock_wall.tv_nsec) / 1e9;
+	dmono = (double)(mono.tv_sec - s->clock_mono.tv_sec) +
+	    (mono.tv_nsec - s->clock_mono.tv_nsec) / 1e9;
+	s->clock_wall = wall;
+	s->clock_mono = mono;
+	if (dwall - dmono > s->p->keepalive_interval_ms / 1000.0) {
+		log_info("the wall clock jumped %.0f s (sleep?): checking the session", dwall - dmono);
+		s->last_net_retry.tv_sec = 0;
+		supervisor_retry_now(s, "woke up");
+	}
+}
+
 void
 supervisor_start(struct supervisor *s)
 {
+	struct timeval	tv;
+
 	s->scb.state_changed = supervisor_session_state;
 	s->scb.pumped = supervisor_session_pumped;
 	/* Our own resolver: libssh's getaddrinfo would block the loop. */
@@ -471,6 +566,20 @@ supervisor_start(struct supervisor *s)
 	if (s->dns == NULL)
 		s->dns = evdns_base_new(s->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	srand((unsigned)getpid() ^ (unsigned)time(NULL));
+	if ((s->net_fd = compat_netwatch_open()) != -1) {
+		s->ev_net = event_new(s->base, s->net_fd, EV_READ | EV_PERSIST, supervisor_net_cb, s);
+		if (s->ev_net != NULL)
+			event_add(s->ev_net, NULL);
+	} else
+		log_debug("no network-change notifications on this platform");
+	clock_gettime(CLOCK_REALTIME, &s->clock_wall);
+	clock_gettime(CLOCK_MONOTONIC, &s->clock_mono);
+	if (s->p->keepalive_interval_ms > 0 &&
+	    (s->ev_clock = event_new(s->base, -1, EV_PERSIST, supervisor_clock_cb, s)) != NULL) {
+		tv.tv_sec = s->p->keepalive_interval_ms / 1000;
+		tv.tv_usec = (s->p->keepalive_interval_ms % 1000) * 1000;
+		event_add(s->ev_clock, &tv);
+	}
 	supervisor_set_state(s, SUP_CONNECTING);
 	supervisor_connect(s);
 }
@@ -520,6 +629,10 @@ supervisor_shutdown(struct supervisor *s, const char *why)
 	s->exit_code = 0;
 	if (s->ev_retry != NULL)
 		evtimer_del(s->ev_retry);
+	if (s->ev_net != NULL)
+		event_del(s->ev_net);
+	if (s->ev_clock != NULL)
+		event_del(s->ev_clock);
 	for (i = 0; i < s->nfwd; i++)
 		forward_close(&s->fwd[i]);
 	/* The session goes with ssh_disconnect(): channels need no close of their own. */
@@ -572,6 +685,12 @@ supervisor_free(struct supervisor *s)
 		event_free(s->ev_reap);
 	if (s->ev_retry != NULL)
 		event_free(s->ev_retry);
+	if (s->ev_net != NULL)
+		event_free(s->ev_net);
+	if (s->net_fd != -1)
+		close(s->net_fd);
+	if (s->ev_clock != NULL)
+		event_free(s->ev_clock);
 	if (s->dns != NULL)
 		evdns_base_free(s->dns, 0);
 	ssh_key_free(s->auth.privkey);
