@@ -52,11 +52,14 @@ tests/unit-asan: tests/unit.c tests/unit.h $(LIB_SRCS) $(HDRS)
 tests/tnet: tests/tnet.c
 	$(CC) $(ALLCFLAGS) -o $@ tests/tnet.c $(DEPLIBS)
 
+tests/fproxy: tests/fproxy.c
+	$(CC) $(ALLCFLAGS) -o $@ tests/fproxy.c $(DEPLIBS)
+
 deps:
 	sh tests/deps.sh
 
 test: deps
-	$(MAKE) all tests/connect-asan tests/unit-asan tests/tnet
+	$(MAKE) all tests/connect-asan tests/unit-asan tests/tnet tests/fproxy
 	sh tests/run.sh
 
 demo: deps
@@ -64,7 +67,7 @@ demo: deps
 	sh tests/demo.sh
 
 bench: deps
-	$(MAKE) all tests/tnet
+	$(MAKE) all tests/tnet tests/fproxy
 	sh tests/bench.sh
 
 install: all
@@ -75,6 +78,6 @@ install: all
 
 clean:
 	rm -f $(LIB_OBJS) $(CONNECT_OBJS) lib/libconnect.a connect/connect connect.sh \
-		tests/connect-asan tests/unit-asan tests/tnet
+		tests/connect-asan tests/unit-asan tests/tnet tests/fproxy
 
 .PHONY: all deps test demo bench install clean

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/dns.h>
@@ -77,12 +78,14 @@ struct session {
 	enum auth_step		 auth_step;
 	char			 auth_tried[PATH_MAX + 512];
 
-	uint64_t		 ka_last_in;
-	int			 ka_silent;	/* keepalive intervals with no byte received */
+	uint64_t		 ka_last_in;	/* socket byte count when last looked at */
+	double			 ka_last_rx;	/* monotonic seconds: last time a byte arrived */
+	double			 ka_last_sent;	/* ... and a keepalive left */
 };
 
 static void	session_connect_next(struct session *);
 static void	session_step(struct session *);
+static void	session_note_rx(struct session *);
 
 const char *
 session_state_name(enum session_state st)
@@ -369,6 +372,7 @@ session_pump(struct session *s)
 		    ssh_get_error(s->ssh));
 		return;
 	}
+	session_note_rx(s);
 	if (s->cb->pumped != NULL)
 		s->cb->pumped(s, s->arg);
 	if (s->state == SESSION_READY && session_lost(s)) {
@@ -417,33 +421,69 @@ session_send_keepalive(struct session *s)
 	ssh_send_keepalive(s->ssh);
 }
 
+static double
+now_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Note when bytes last arrived (called after every pump: cheap, the clock is a vDSO call). */
+static void
+session_note_rx(struct session *s)
+{
+	if (s->counter_sock.in_bytes != s->ka_last_in) {
+		s->ka_last_in = s->counter_sock.in_bytes;
+		s->ka_last_rx = now_s();
+	}
+}
+
+/*
+ * Like OpenSSH's ServerAliveInterval: a keepalive goes out only after an
+ * interval with nothing received; interval x count of silence is death. The
+ * timer is re-armed for whichever comes first, so death is declared on time,
+ * not up to one interval late.
+ */
 static void
 session_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session	*s = arg;
-	uint64_t	 in;
+	double		 now, interval, limit, next_ka, next;
+	struct timeval	 tv;
 
 	(void)fd;
 	(void)what;
 	if (s->state != SESSION_READY)
 		return;
-	in = s->counter_sock.in_bytes;
-	if (in == s->ka_last_in) {
-		s->ka_silent++;
-		log_debug("session %s: nothing received for %d keepalive interval(s)",
-		    s->t->alias, s->ka_silent);
-	} else
-		s->ka_silent = 0;
-	s->ka_last_in = in;
-	if (s->ka_silent >= s->t->keepalive_count) {
-		session_fail(s, SFAIL_KEEPALIVE, "%s stopped answering: nothing received for %d ms "
-		    "(keepalive interval %d ms x count %d)", s->peer,
-		    s->ka_silent * s->t->keepalive_interval_ms, s->t->keepalive_interval_ms,
-		    s->t->keepalive_count);
+	session_note_rx(s);
+	now = now_s();
+	interval = s->t->keepalive_interval_ms / 1000.0;
+	limit = interval * s->t->keepalive_count;
+	if (now - s->ka_last_rx >= limit) {
+		session_fail(s, SFAIL_KEEPALIVE, "%s stopped answering: nothing received for %.1f s "
+		    "(keepalive interval %d ms x count %d)", s->peer, now - s->ka_last_rx,
+		    s->t->keepalive_interval_ms, s->t->keepalive_count);
 		return;
 	}
-	session_send_keepalive(s);
-	session_pump(s);
+	next_ka = (s->ka_last_rx > s->ka_last_sent ? s->ka_last_rx : s->ka_last_sent) + interval;
+	if (now >= next_ka - 0.001) {
+		if (now - s->ka_last_rx >= interval * 1.5)
+			log_debug("session %s: nothing received for %.1f s, keepalive sent",
+			    s->t->alias, now - s->ka_last_rx);
+		s->ka_last_sent = now;
+		next_ka = now + interval;
+		session_send_keepalive(s);
+		session_update_write(s);
+	}
+	next = next_ka < s->ka_last_rx + limit ? next_ka : s->ka_last_rx + limit;
+	next -= now;
+	if (next < 0.01)
+		next = 0.01;
+	tv.tv_sec = (long)next;
+	tv.tv_usec = (long)((next - (double)tv.tv_sec) * 1e6);
+	evtimer_add(s->ev_keepalive, &tv);
 }
 
 static void
@@ -478,10 +518,10 @@ session_ready(struct session *s)
 
 	event_del(s->ev_deadline);
 	s->ka_last_in = s->counter_sock.in_bytes;
-	s->ka_silent = 0;
+	s->ka_last_rx = s->ka_last_sent = now_s();
 	if (s->t->keepalive_interval_ms > 0) {
 		ms_to_tv(s->t->keepalive_interval_ms, &tv);
-		event_add(s->ev_keepalive, &tv);
+		evtimer_add(s->ev_keepalive, &tv);
 	}
 	session_set_state(s, SESSION_READY);
 }
@@ -870,7 +910,7 @@ session_start(struct session *s)
 
 	s->ev_deadline = evtimer_new(s->base, session_deadline_cb, s);
 	s->ev_kick = event_new(s->base, -1, 0, session_kick_cb, s);
-	s->ev_keepalive = event_new(s->base, -1, EV_PERSIST, session_keepalive_cb, s);
+	s->ev_keepalive = evtimer_new(s->base, session_keepalive_cb, s);
 	s->ev_probe = evtimer_new(s->base, session_probe_cb, s);
 	if (s->ev_deadline == NULL || s->ev_kick == NULL || s->ev_keepalive == NULL ||
 	    s->ev_probe == NULL) {
