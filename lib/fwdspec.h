@@ -3,6 +3,7 @@
 #define CONNECT_FWDSPEC_H
 
 #include <limits.h>
+#include <stddef.h>
 
 #define FWDSPEC_HOST_MAX	256
 #define FWDSPEC_NAME_MAX	64
@@ -21,7 +22,9 @@ struct forward_spec {
 	int	remote_port;			/* 1..65535 */
 	char	health_path[FWDSPEC_HOST_MAX];	/* HTTP readiness path, "" for none */
 	/* Where the user changes it: "FILE:LINE (key local_port in [forward api])",
-	 * "command line -L 9000:localhost:9000" or "built-in default (add [forward web] local_port = ...)". */
+	 * "FILE:LINE ([forward web] keeps the built-in local_port 8080; set it there)",
+	 * "command line -L 9000:localhost:9000" or
+	 * "built-in default (set local_port in a [forward web] section of PATH)". */
 	char	origin[FWDSPEC_ORIGIN_MAX];
 };
 
@@ -37,6 +40,13 @@ int	fwdspec_parse(struct forward_spec *fs, const char *spec, char **cause);
 
 /* Parse a port number 1..65535. Returns the port, or -1. */
 int	fwdspec_parse_port(const char *s);
+
+/*
+ * Normalise a listen address into buf: "*" or "" -> "0.0.0.0", "localhost"
+ * -> "127.0.0.1", an IPv4/IPv6 literal (brackets allowed) -> its canonical
+ * form. Other host names are refused. Returns 0, or -1.
+ */
+int	fwdspec_parse_bind(const char *s, char *buf, size_t len);
 
 /* Format "bind:port -> host:hostport" into buf (never truncates silently: returns snprintf's result). */
 int	fwdspec_describe(const struct forward_spec *fs, char *buf, size_t len);

@@ -63,19 +63,23 @@ void	profile_defaults(struct profile *p);
 /*
  * Load an ini file over *p (which holds defaults). Returns 0, or -1 with
  * *cause a malloc'd one-line message "FILE:LINE: ..." naming the key and
- * what was expected (caller frees).
+ * what was expected (caller frees). Sets p->path. Refuses a file that is
+ * world-writable or not regular, and lines over 1024 bytes. After an error
+ * *p is partly changed: discard it. The format is in conf/example.ini.
  */
 int	profile_load_file(struct profile *p, const char *path, char **cause);
 
-/* Same, from a string; `label` stands for the file name in messages (tests, fuzzing). */
+/* Same, from a string; `label` stands for the file name in messages and p->path (tests, fuzzing). */
 int	profile_load_string(struct profile *p, const char *text, const char *label, char **cause);
 
 /*
  * Find and load the profile `name`: $XDG_CONFIG_HOME/connect/NAME.ini
  * (default ~/.config/connect/NAME.ini); when absent, a "Host NAME" block in
  * ~/.ssh/config (checked through libssh's own config parser) gives a
- * profile with host = NAME and the default forwards. Returns 0, or -1 with
- * *cause (e.g. where it looked and how to create one).
+ * profile with host = NAME and the default forwards. Sets p->name. NAME
+ * must be [A-Za-z0-9._-]+. $CONNECT_SSH_CONFIG, when set, replaces
+ * ~/.ssh/config (tests). Returns 0, or -1 with *cause (e.g. where it
+ * looked and how to create one).
  */
 int	profile_find(struct profile *p, const char *name, char **cause);
 
