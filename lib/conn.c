@@ -1,10 +1,12 @@
 /*
  * conn.c: one local client <-> one direct-tcpip channel.
  *
- * Up (client -> server): the bufferevent reads at most CONN_UP_HIGH ahead;
- * we write to the channel no more than its remote window and only while
- * libssh's output buffer is empty, so libssh never holds more than one
- * round of writes. Down (server -> client): the channel data callback takes
+ * Up (client -> server): we recv() straight from the client socket, at most
+ * the channel's remote window (and CONN_IO_MAX), and only while libssh's
+ * output buffer is empty, then hand it to ssh_channel_write(): nothing is
+ * queued in connect itself and libssh never holds more than one round of
+ * writes. (A bufferevent would read 4 KiB per callback in libevent 2.1, and
+ * libssh would then send 4 KiB packets: a quarter of the throughput.) Down (server -> client): the channel data callback takes
  * what fits under CONN_DOWN_HIGH and leaves the rest in libssh, whose window
  * then stops growing; when the client drains we pull the rest with
  * ssh_channel_read_timeout(), which also re-opens the window.
@@ -33,6 +35,7 @@
 static unsigned	conn_next_id = 1;
 
 static void	conn_finish(struct conn *, const char *);
+static void	conn_check_done(struct conn *);
 
 const char *
 conn_state_name(enum conn_state st)
@@ -108,55 +111,86 @@ conn_channel_close(ssh_session ssh, ssh_channel ch, void *arg)
 	c->remote_closed = 1;
 }
 
-/* Move client bytes into the channel, within its window; then pass EOF on. */
+/* Read client bytes only while the channel can take them right away. */
+static void
+conn_want_read(struct conn *c, int on)
+{
+	if (on == c->reading || c->ev_read == NULL)
+		return;
+	if (on)
+		event_add(c->ev_read, NULL);
+	else
+		event_del(c->ev_read);
+	c->reading = on;
+}
+
+/* Can the channel take client bytes now? Arms or disarms reading accordingly. */
 static void
 conn_push_up(struct conn *c)
 {
-	struct evbuffer		*in;
-	struct evbuffer_iovec	 v;
-	size_t			 n;
-	uint32_t		 win;
-	int			 rc, wrote = 0;
-
-	if (c->state != CONN_OPEN || c->eof_sent || c->bev == NULL)
+	if (c->state != CONN_OPEN || c->local_eof || c->remote_closed) {
+		conn_want_read(c, 0);
 		return;
-	in = bufferevent_get_input(c->bev);
-	while (evbuffer_get_length(in) > 0) {
-		if (session_output_pending(c->sess))
-			break;		/* let libssh send what it has first */
-		if ((win = ssh_channel_window_size(c->ch)) == 0)
-			break;		/* re-checked after the next pump */
-		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-			break;
-		n = v.iov_len;
-		if (n > win)
-			n = win;
-		if (n > CONN_IO_MAX)
-			n = CONN_IO_MAX;
-		rc = ssh_channel_write(c->ch, v.iov_base, (uint32_t)n);
-		if (rc == SSH_ERROR) {
-			/* "Remote channel is closed" is the normal end when the server closed first. */
-			if (c->remote_closed || ssh_channel_is_closed(c->ch))
-				c->remote_closed = c->remote_eof = 1;
-			else
-				conn_finish(c, ssh_get_error(session_ssh(c->sess)));
+	}
+	/*
+	 * Only arm here; the read callback disarms when it finds the channel
+	 * blocked. Toggling on every pump would cost two epoll_ctl calls each.
+	 */
+	if (!c->reading && !session_output_pending(c->sess) && ssh_channel_window_size(c->ch) > 0)
+		conn_want_read(c, 1);
+}
+
+/* The client sent something: move at most one window's worth into the channel. */
+static void
+conn_local_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static unsigned char	 buf[CONN_IO_MAX];
+	struct conn		*c = arg;
+	uint32_t		 win;
+	ssize_t			 n;
+	int			 rc;
+
+	(void)what;
+	if (c->state != CONN_OPEN || session_output_pending(c->sess) ||
+	    (win = ssh_channel_window_size(c->ch)) == 0) {
+		conn_want_read(c, 0);	/* conn_push_up re-arms after a pump */
+		return;
+	}
+	n = recv(fd, buf, win < sizeof buf ? win : sizeof buf, 0);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
+		conn_finish(c, strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		c->local_eof = 1;
+		conn_want_read(c, 0);
+		log_debug("conn #%u: EOF from client", c->id);
+		if (!c->remote_closed) {
+			ssh_channel_send_eof(c->ch);
+			c->eof_sent = 1;
+			log_debug("conn #%u: client EOF passed to server", c->id);
 		}
-		if (rc == 0)
-			break;
-		evbuffer_drain(in, (size_t)rc);
-		c->up += (uint64_t)rc;
-		c->fwd->st.bytes_up += (uint64_t)rc;
-		wrote = 1;
-	}
-	if (c->local_eof && evbuffer_get_length(in) == 0 && !c->remote_closed) {
-		ssh_channel_send_eof(c->ch);
-		c->eof_sent = 1;
-		wrote = 1;
-		log_debug("conn #%u: client EOF passed to server", c->id);
-	}
-	if (wrote)
 		session_kick(c->sess);
+		conn_check_done(c);
+		return;
+	}
+	/* n <= window, so libssh takes it all without waiting. */
+	rc = ssh_channel_write(c->ch, buf, (uint32_t)n);
+	if (rc != n) {
+		if (rc >= 0 || c->remote_closed || ssh_channel_is_closed(c->ch)) {
+			/* "Remote channel is closed" is the normal end when the server closed first. */
+			c->remote_closed = c->remote_eof = 1;
+			conn_want_read(c, 0);
+		} else
+			conn_finish(c, ssh_get_error(session_ssh(c->sess)));
+		return;
+	}
+	c->up += (uint64_t)n;
+	c->fwd->st.bytes_up += (uint64_t)n;
+	session_kick(c->sess);
+	conn_push_up(c);
 }
 
 /* The client drained: pull what libssh kept for us (this also re-opens the window). */
@@ -214,15 +248,6 @@ conn_check_done(struct conn *c)
 }
 
 static void
-conn_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct conn	*c = arg;
-
-	(void)bev;
-	conn_push_up(c);
-}
-
-static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
@@ -240,14 +265,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	char		 why[128];
 
 	(void)bev;
-	if (what & BEV_EVENT_EOF) {
-		c->local_eof = 1;
-		log_debug("conn #%u: EOF from client", c->id);
-		conn_push_up(c);
-		conn_check_done(c);
-		return;
-	}
-	if (what & BEV_EVENT_ERROR) {
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
 		snprintf(why, sizeof why, "local client: %s",
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		conn_finish(c, why);
@@ -277,13 +295,18 @@ conn_new(struct event_base *base, struct forward *fwd, evutil_socket_t fd, conn_
 		free(c);
 		return NULL;
 	}
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_UP_HIGH);
+	/* The bufferevent only writes (down); reading is ours (see conn_local_read_cb). */
+	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_DOWN_LOW, 0);
-	bufferevent_set_max_single_read(c->bev, CONN_IO_MAX);
 	bufferevent_set_max_single_write(c->bev, CONN_IO_MAX);
-	/* Read while held, too: it shows a client that gave up, and the first request is ready to go. */
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_enable(c->bev, EV_WRITE);
+	c->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, conn_local_read_cb, c);
+	if (c->ev_read == NULL) {
+		bufferevent_free(c->bev);
+		free(c);
+		return NULL;
+	}
 	log_debug("conn #%u: accepted on forward %s", c->id, fwd->spec->name);
 	return c;
 }
@@ -402,6 +425,7 @@ conn_finish(struct conn *c, const char *why)
 {
 	if (c->state == CONN_DEAD)
 		return;
+	conn_want_read(c, 0);
 	if (c->bev != NULL) {
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 		shutdown(bufferevent_getfd(c->bev), SHUT_RDWR);
@@ -450,6 +474,8 @@ conn_free(struct conn *c)
 	}
 	if (c->ev_hold != NULL)
 		event_free(c->ev_hold);
+	if (c->ev_read != NULL)
+		event_free(c->ev_read);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	free(c);

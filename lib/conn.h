@@ -13,16 +13,17 @@ struct forward;
 struct session;
 
 /*
- * Memory bound per connection and direction: we stop reading the local
- * socket once CONN_UP_HIGH bytes wait for the channel, and stop taking
- * channel data once CONN_DOWN_HIGH bytes wait for the local client; libssh
- * itself buffers at most its receive window (1,280,000 bytes) per channel.
- * So one connection holds at most about 4 MiB, however slow either end is.
+ * Memory bound per connection: client bytes are read only as far as the
+ * channel window lets libssh send them at once (nothing queues in connect;
+ * libssh's output holds at most one window, 2 MiB with OpenSSH's sshd). We
+ * stop taking channel data once CONN_DOWN_HIGH bytes wait for the local
+ * client; libssh itself then buffers at most its receive window (1,280,000
+ * bytes). So one connection holds at most about 4 MiB, however slow either
+ * end is.
  */
-#define CONN_UP_HIGH	(1024 * 1024)
 #define CONN_DOWN_HIGH	(1024 * 1024)
 #define CONN_DOWN_LOW	(256 * 1024)
-#define CONN_IO_MAX	(1024 * 1024)	/* largest single local read / channel write */
+#define CONN_IO_MAX	(1024 * 1024)	/* largest single client read = channel write */
 
 enum conn_state {
 	CONN_HELD = 0,	/* accepted while no session is ready: waiting */
@@ -43,7 +44,9 @@ struct conn {
 	struct session	*sess;
 	ssh_channel	 ch;
 	struct ssh_channel_callbacks_struct cbs;
-	struct bufferevent *bev;
+	struct bufferevent *bev;	/* the client socket, for writing (down) */
+	struct event	*ev_read;	/* the client socket, for reading (up) */
+	int		 reading;	/* ev_read is armed */
 	struct event	*ev_hold;
 	conn_dead_fn	 dead_fn;
 	void		*dead_arg;

@@ -70,7 +70,7 @@ forward_bind(struct forward *f, struct event_base *base, const struct forward_sp
 	if (f->lev == NULL) {
 		if (err == EADDRINUSE)
 			rc = asprintf(cause, "local port %d (%s, forward %s) is already in use: "
-			    "stop what listens there or change the port (%s)", spec->local_port,
+			    "stop what listens there, or change the port: %s", spec->local_port,
 			    spec->bind_addr, spec->name, spec->origin);
 		else
 			rc = asprintf(cause, "cannot listen on %s port %d (forward %s): %s (%s)",
