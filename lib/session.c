@@ -556,6 +556,40 @@ known_hosts_name(const struct session *s, char *buf, size_t len)
 		snprintf(buf, len, "[%s]:%d", s->t->hostname, s->t->port);
 }
 
+/*
+ * What known_hosts records for `name` (libssh does not hand back the entry
+ * for a changed key): the fingerprints of the matching lines, parsed by
+ * libssh's own line parser. Returns buf.
+ */
+static const char *
+known_hosts_recorded(const struct session *s, const char *name, char *buf, size_t len)
+{
+	FILE				*f;
+	char				 line[8192], one[256];
+	struct ssh_knownhosts_entry	*e;
+	size_t				 used = 0;
+
+	snprintf(buf, len, "a key of another type");
+	if ((f = fopen(s->t->known_hosts, "r")) == NULL)
+		return buf;
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		e = NULL;
+		if (ssh_known_hosts_parse_line(name, line, &e) == SSH_OK && e != NULL) {
+			key_describe(e->publickey, one, sizeof one);
+			used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+			    used ? " and " : "", one);
+		}
+		ssh_knownhosts_entry_free(e);
+		if (used >= len)
+			break;
+	}
+	fclose(f);
+	return buf;
+}
+
 /* Apply our policy: a changed key never passes, whatever any config says. Returns 0 to go on. */
 static int
 session_check_hostkey(struct session *s)
@@ -563,7 +597,7 @@ session_check_hostkey(struct session *s)
 	ssh_key				 key = NULL;
 	struct ssh_knownhosts_entry	*entry = NULL;
 	enum ssh_known_hosts_e		 known;
-	char				 offered[256], expected[256], name[PROFILE_STR_MAX + 16];
+	char				 offered[256], expected[512], name[PROFILE_STR_MAX + 16];
 
 	if (ssh_get_server_publickey(s->ssh, &key) != SSH_OK) {
 		session_fail(s, SFAIL_HANDSHAKE, "%s sent no host key", s->peer);
@@ -581,11 +615,8 @@ session_check_hostkey(struct session *s)
 		return 0;
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER:
-		if (entry != NULL)
-			key_describe(entry->publickey, expected, sizeof expected);
-		else
-			snprintf(expected, sizeof expected, "a key of another type");
 		ssh_knownhosts_entry_free(entry);
+		known_hosts_recorded(s, name, expected, sizeof expected);
 		session_fail(s, SFAIL_HOSTKEY_CHANGED,
 		    "HOST KEY CHANGED for %s: %s records %s, the server offered %s. Refusing to "
 		    "connect (this may be an attack). If the server's key really changed, remove "
