@@ -200,7 +200,7 @@ conn_pull_down(struct conn *c)
 	static char	 scratch[64 * 1024];
 	struct evbuffer	*out;
 	size_t		 have, want;
-	int		 n;
+	int		 n, pulled = 0;
 
 	if (c->state != CONN_OPEN || c->bev == NULL)
 		return;
@@ -218,12 +218,14 @@ conn_pull_down(struct conn *c)
 			c->down_blocked = 0;	/* nothing buffered (or EOF/closed) */
 			break;
 		}
+		pulled = 1;
 		if (evbuffer_add(out, scratch, (size_t)n) != 0)
 			return;
 		c->down += (uint64_t)n;
 		c->fwd->st.bytes_down += (uint64_t)n;
 	}
-	session_kick(c->sess);
+	if (pulled)
+		session_kick(c->sess);	/* a window adjust may be queued */
 }
 
 /* Pass the server's EOF on once everything before it has reached the client; end when both sides are done. */
@@ -349,10 +351,8 @@ conn_try_open(struct conn *c)
 
 	rc = ssh_channel_open_forward(c->ch, fs->remote_host, fs->remote_port, "127.0.0.1",
 	    fs->local_port);
-	if (rc == SSH_AGAIN) {
-		session_kick(c->sess);
-		return;
-	}
+	if (rc == SSH_AGAIN)
+		return;		/* the request is queued; the pump sends it and brings the answer */
 	if (rc != SSH_OK) {
 		c->fwd->st.failures++;
 		snprintf(c->fwd->st.last_error, sizeof c->fwd->st.last_error,
@@ -394,6 +394,8 @@ conn_attach(struct conn *c, struct session *s)
 	ssh_set_channel_callbacks(c->ch, &c->cbs);
 	conn_set_state(c, CONN_OPENING);
 	conn_try_open(c);
+	if (c->sess != NULL)
+		session_kick(c->sess);	/* we run outside the pump: get the request sent */
 }
 
 void

@@ -306,8 +306,8 @@ session_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		session_fail(s, SFAIL_HANDSHAKE, "SSH handshake with %s timed out after %d ms",
 		    s->peer, s->t->handshake_timeout_ms);
 		break;
-	case SESSION_AUTH:
-		session_fail(s, SFAIL_AUTH, "authentication with %s timed out after %d ms",
+	case SESSION_AUTH:	/* a slow or silent server, not a refusal: retried */
+		session_fail(s, SFAIL_HANDSHAKE, "authentication with %s timed out after %d ms",
 		    s->peer, s->t->auth_timeout_ms);
 		break;
 	default:
@@ -402,11 +402,18 @@ session_kick_cb(evutil_socket_t fd, short what, void *arg)
 	session_io_cb(fd, what, arg);
 }
 
+/*
+ * A zero timer, not event_active(): libevent runs newly activated events in
+ * the same pass, so a kick that leads to another kick would starve every
+ * timer (keepalive included); a timer waits for the next loop iteration.
+ */
 void
 session_kick(struct session *s)
 {
-	if (s->state == SESSION_READY && s->ev_kick != NULL)
-		event_active(s->ev_kick, EV_TIMEOUT, 0);
+	static const struct timeval	now = { 0, 0 };
+
+	if (s->state == SESSION_READY && s->ev_kick != NULL && !evtimer_pending(s->ev_kick, NULL))
+		evtimer_add(s->ev_kick, &now);
 }
 
 /*
@@ -667,6 +674,14 @@ session_auth_refused(struct session *s)
 	    s->auth_tried);
 }
 
+/* SSH_AUTH_ERROR is a broken connection or protocol, not a refusal: retried like any loss. */
+static void
+session_auth_broken(struct session *s)
+{
+	session_fail(s, SFAIL_LOST, "connection to %s broke during authentication: %s", s->peer,
+	    ssh_get_error(s->ssh));
+}
+
 /* One step of authentication: agent keys first, then the identity file. */
 static void
 session_auth_step(struct session *s)
@@ -696,8 +711,7 @@ session_auth_step(struct session *s)
 				return;
 			}
 			if (session_lost(s)) {
-				session_fail(s, SFAIL_LOST, "connection to %s lost during authentication: %s",
-				    s->peer, ssh_get_error(s->ssh));
+				session_auth_broken(s);
 				return;
 			}
 			auth_tried_add(s, "ssh-agent keys");
@@ -711,12 +725,11 @@ session_auth_step(struct session *s)
 			rc = ssh_userauth_try_publickey(s->ssh, NULL, s->auth->pubkey);
 			if (rc == SSH_AUTH_AGAIN)
 				return;
+			if (rc == SSH_AUTH_ERROR || session_lost(s)) {
+				session_auth_broken(s);
+				return;
+			}
 			if (rc != SSH_AUTH_SUCCESS) {
-				if (session_lost(s)) {
-					session_fail(s, SFAIL_LOST, "connection to %s lost during "
-					    "authentication: %s", s->peer, ssh_get_error(s->ssh));
-					return;
-				}
 				auth_tried_add(s, s->auth->desc);
 				session_auth_refused(s);
 				return;
@@ -727,6 +740,10 @@ session_auth_step(struct session *s)
 			rc = ssh_userauth_publickey(s->ssh, NULL, s->auth->privkey);
 			if (rc == SSH_AUTH_AGAIN)
 				return;
+			if (rc == SSH_AUTH_ERROR || session_lost(s)) {
+				session_auth_broken(s);
+				return;
+			}
 			if (rc != SSH_AUTH_SUCCESS) {
 				auth_tried_add(s, s->auth->desc);
 				session_auth_refused(s);
@@ -767,6 +784,16 @@ session_step(struct session *s)
 		session_auth_step(s);
 		break;
 	default:
+		return;
+	}
+	/*
+	 * libssh may answer SSH_AGAIN on a socket it has already closed after
+	 * an error (its poll handle is gone): our dup still polls readable, so
+	 * without this check we would spin until the deadline.
+	 */
+	if (s->state != SESSION_DEAD && (ssh_get_status(s->ssh) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
+		session_fail(s, SFAIL_LOST, "connection to %s lost during the %s: %s", s->peer,
+		    s->state == SESSION_AUTH ? "authentication" : "handshake", ssh_get_error(s->ssh));
 		return;
 	}
 	if (s->state != SESSION_DEAD)
@@ -940,7 +967,7 @@ session_start(struct session *s)
 	struct evdns_getaddrinfo_request *req;
 
 	s->ev_deadline = evtimer_new(s->base, session_deadline_cb, s);
-	s->ev_kick = event_new(s->base, -1, 0, session_kick_cb, s);
+	s->ev_kick = evtimer_new(s->base, session_kick_cb, s);
 	s->ev_keepalive = evtimer_new(s->base, session_keepalive_cb, s);
 	s->ev_probe = evtimer_new(s->base, session_probe_cb, s);
 	if (s->ev_deadline == NULL || s->ev_kick == NULL || s->ev_keepalive == NULL ||

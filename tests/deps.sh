@@ -1,0 +1,73 @@
+#!/bin/sh
+# deps.sh: install the Debian packages that building and testing connect need, when missing.
+# Quiet when everything is present. As root: apt-get update (once) and apt-get install. Otherwise
+# through sudo when it works without a password; else prints what to install and exits 1.
+#
+# Each package is checked by what it provides (a command, a pkg-config module, a file), falling
+# back to `dpkg -s` when that check cannot be made; so a tool installed some other way counts.
+
+missing=
+
+# have_pkg DEB: true when dpkg knows DEB as installed.
+have_pkg() {
+	command -v dpkg-query >/dev/null 2>&1 &&
+	    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# need DEB CHECK...: DEB is missing unless the shell command CHECK succeeds or dpkg has DEB.
+need() {
+	_deb=$1
+	shift
+	if eval "$*" >/dev/null 2>&1 || have_pkg "$_deb"; then
+		return 0
+	fi
+	missing="$missing $_deb"
+}
+
+# pc MODULE: the pkg-config module exists (false when pkg-config itself is missing).
+pc() {
+	command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$1"
+}
+
+need build-essential 'command -v cc || command -v gcc'
+need make 'command -v make'
+need pkg-config 'command -v pkg-config'
+need libssh-dev 'pc libssh'
+need libevent-dev 'pc libevent'
+need libinih-dev 'pc inih'
+need openssh-server 'test -x /usr/sbin/sshd'
+need openssh-client 'command -v ssh && command -v ssh-keygen'
+need curl 'command -v curl'
+need iperf3 'command -v iperf3'
+need procps 'command -v ps'
+
+[ -z "$missing" ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps.sh: missing:$missing" >&2
+	echo "deps.sh: this is not a Debian-like system (no apt-get); install the equivalents" \
+	    "(Homebrew: libssh libevent inih pkg-config curl iperf3)" >&2
+	exit 1
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	as_root=
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+	as_root="sudo -n"
+else
+	echo "deps.sh: missing:$missing" >&2
+	echo "deps.sh: run as root (or with sudo):" >&2
+	echo "  apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+	exit 1
+fi
+
+echo "deps.sh: installing:$missing"
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || {
+	echo "deps.sh: apt-get update failed" >&2
+	exit 1
+}
+# shellcheck disable=SC2086 # $missing is a list of package names
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing || {
+	echo "deps.sh: apt-get install failed for:$missing" >&2
+	exit 1
+}

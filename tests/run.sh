@@ -1,0 +1,137 @@
+#!/bin/sh
+# run.sh: run the unit tables (tests/unit-asan) and every end-to-end script (tests/t-*.sh, in name
+# order), count their PASS/FAIL/SKIP lines and end with "N passed, N failed, N skipped".
+# Exit 1 if anything failed. `make test` builds everything first and calls this.
+#
+#   sh tests/run.sh                 everything
+#   sh tests/run.sh t-harness unit  only these (script names with or without .sh; "unit" = the tables)
+#
+# Environment: TEST_TIMEOUT (seconds per script, default 300); CONNECT (the binary the scripts test;
+# default tests/connect-asan when built, else connect/connect); TMPDIR (where the scripts' temp dirs
+# go). Each program's output is also kept in tests/tmp/run.XXXXXX/NAME.log; that directory is removed
+# when everything passed. A script that exits non-zero without any FAIL line counts as one failure,
+# and so does a script that hits the timeout. Sanitizer reports (ASan, LSan, UBSan) are written to
+# files there, whichever process hit them (a connect in the background included); each one found
+# counts as a failure and is printed.
+cd "$(dirname "$0")/.." || exit 1
+TOP=$(pwd)
+export TOP
+
+mkdir -p tests/tmp 2>/dev/null
+RUN_DIR=$(mktemp -d "$TOP/tests/tmp/run.XXXXXX" 2>/dev/null) ||
+    RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/connect-run.XXXXXX") || exit 1
+
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23:log_path=$RUN_DIR/sanitizer"
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=23:log_path=$RUN_DIR/sanitizer"
+LSAN_OPTIONS="exitcode=23:log_path=$RUN_DIR/sanitizer"
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+
+if [ -z "${CONNECT:-}" ]; then
+	if [ -x "$TOP/tests/connect-asan" ]; then
+		CONNECT=$TOP/tests/connect-asan
+	else
+		CONNECT=$TOP/connect/connect
+	fi
+fi
+export CONNECT
+
+TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+if command -v timeout >/dev/null 2>&1; then
+	TIMEOUT="timeout -k 10 $TEST_TIMEOUT"
+else
+	TIMEOUT=
+	echo "note: no timeout(1): a hanging script will hang the run"
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	echo "running as root: root-only tests run"
+else
+	echo "running as $(id -un), not root: root-only tests skip, saying so"
+fi
+echo "testing $CONNECT; logs in $RUN_DIR"
+
+# Ctrl-C or SIGTERM: stop the running program with everything it started. timeout(1) runs it in a
+# process group of its own (so that a timeout kills its background processes too), which the
+# terminal's Ctrl-C does not reach: signal that group.
+on_signal() {
+	if [ -s "$RUN_DIR/current.pid" ]; then
+		_cur=$(cat "$RUN_DIR/current.pid")
+		kill -TERM -"$_cur" 2>/dev/null || kill -TERM "$_cur" 2>/dev/null
+	fi
+	echo "run.sh: interrupted; logs in $RUN_DIR"
+	exit 130
+}
+trap on_signal INT TERM HUP
+
+PASSED=0
+FAILED=0
+SKIPPED=0
+
+# run_one NAME CMD...: run CMD, show and keep its output, add up its lines.
+run_one() {
+	_name=$1
+	shift
+	echo "== $_name"
+	{
+		$TIMEOUT "$@" </dev/null 2>&1 &
+		echo "$!" >"$RUN_DIR/current.pid"
+		wait "$!"
+		echo "$?" >"$RUN_DIR/$_name.rc"
+	} | tee "$RUN_DIR/$_name.log"
+	rm -f "$RUN_DIR/current.pid"
+	_rc=$(cat "$RUN_DIR/$_name.rc" 2>/dev/null || echo 1)
+	_p=$(grep -c '^PASS: ' "$RUN_DIR/$_name.log")
+	_f=$(grep -c '^FAIL: ' "$RUN_DIR/$_name.log")
+	_s=$(grep -c '^SKIP: ' "$RUN_DIR/$_name.log")
+	if [ -n "$TIMEOUT" ] && { [ "$_rc" -eq 124 ] || [ "$_rc" -eq 137 ]; }; then
+		echo "FAIL: $_name: timed out after $TEST_TIMEOUT s"
+		_f=$((_f + 1))
+	elif [ "$_rc" -ne 0 ] && [ "$_f" -eq 0 ]; then
+		echo "FAIL: $_name: exited $_rc without reporting"
+		_f=1
+	fi
+	PASSED=$((PASSED + _p))
+	FAILED=$((FAILED + _f))
+	SKIPPED=$((SKIPPED + _s))
+}
+
+# selected NAME: true when NAME is to run (no arguments: everything).
+selected() {
+	[ -z "$SELECTION" ] && return 0
+	for _sel in $SELECTION; do
+		[ "${_sel%.sh}" = "${1%.sh}" ] && return 0
+	done
+	return 1
+}
+SELECTION=$*
+
+if selected unit; then
+	if [ -x tests/unit-asan ]; then
+		run_one unit-asan tests/unit-asan
+	else
+		echo "FAIL: unit-asan: tests/unit-asan is missing (make tests/unit-asan)"
+		FAILED=$((FAILED + 1))
+	fi
+fi
+for t in tests/t-*.sh; do
+	[ -f "$t" ] || continue
+	name=${t#tests/}
+	selected "$name" || continue
+	run_one "$name" sh "$t"
+done
+
+for r in "$RUN_DIR"/sanitizer.*; do
+	[ -f "$r" ] || continue
+	echo "FAIL: sanitizer: report in $r:"
+	sed 's/^/  | /' "$r"
+	FAILED=$((FAILED + 1))
+done
+
+if [ "$FAILED" -eq 0 ]; then
+	rm -rf "$RUN_DIR"
+	rmdir "$TOP/tests/tmp" 2>/dev/null
+else
+	echo "logs kept in $RUN_DIR"
+fi
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ "$FAILED" -eq 0 ]

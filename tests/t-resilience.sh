@@ -1,0 +1,286 @@
+#!/bin/sh
+# t-resilience.sh: real faults against a running tunnel: sshd killed and restarted, a silent
+# blackhole (tests/fproxy frozen), resets, held connections, a transfer cut mid-way, auth
+# refused on reconnect. Timing bounds are loose on purpose (a noisy 2-core machine): the exact
+# figures belong to `make bench-recovery`.
+. "$(dirname "$0")/lib.sh"
+t_init resilience
+t_track() { T_PIDS="$T_PIDS $1"; }
+FPROXY=$TOP/tests/fproxy
+
+wait_log() {
+	_n=0
+	while [ $_n -lt $(($3 * 10)) ]; do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+
+# wait_count FILE PATTERN N SECS: until PATTERN occurs N times in FILE.
+wait_count() {
+	_n=0
+	while [ $_n -lt $(($4 * 10)) ]; do
+		[ "$(grep -Ec "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+
+# now_ms: milliseconds since the epoch (date +%s%N is GNU; fall back to seconds).
+now_ms() {
+	_ns=$(date +%s%N 2>/dev/null)
+	case "$_ns" in
+	*N) echo $(($(date +%s) * 1000)) ;;
+	*) echo $((_ns / 1000000)) ;;
+	esac
+}
+
+# until_ok SECS CMD...: retry CMD every 0.1 s until it succeeds; prints the ms it took, or fails.
+until_ok() {
+	_lim=$(($(now_ms) + $1 * 1000))
+	_t0=$(now_ms)
+	shift
+	while [ "$(now_ms)" -lt $_lim ]; do
+		if "$@" >/dev/null 2>&1; then
+			echo $(($(now_ms) - _t0))
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+web_ok() {
+	[ "$(curl -s -m 3 "http://127.0.0.1:$L_WEB/")" = "service web" ]
+}
+
+if ! sshd_start; then
+	t_fail sshd "the test sshd did not start (see above): integration tests cannot run"
+	t_done
+fi
+set -- $($TNET freeport 11)
+P_WEB=$1 P_API=$2 P_FILES=$3 P_ECHO=$4 P_BLAST=$5 L_WEB=$6 L_ECHO=$7 L_BLAST=$8 P_PROXY=$9
+shift 9
+P_SVC=$1 L_SVC=$2
+services_start "$P_WEB" "$P_API" "$P_FILES" --echo "$P_ECHO" --blast "$P_BLAST:1073741824"
+serve_start --echo "$P_SVC"
+SVC=$SERVE_PID
+
+# keepalive 1 s x 3: a blackhole is detected in ~3 s, which keeps this suite short.
+fwd_lines() {
+	printf '%s\n' "default_forwards = no" "" \
+	    "[forward web]" "local_port = $L_WEB" "remote_host = 127.0.0.1" "remote_port = $P_WEB" "" \
+	    "[forward echo]" "local_port = $L_ECHO" "remote_host = 127.0.0.1" "remote_port = $P_ECHO" "" \
+	    "[forward blast]" "local_port = $L_BLAST" "remote_host = 127.0.0.1" "remote_port = $P_BLAST" "" \
+	    "[forward svc]" "local_port = $L_SVC" "remote_host = 127.0.0.1" "remote_port = $P_SVC" "" \
+	    "[keepalive]" "interval = 1s" "count = 3" "" \
+	    "[reconnect]" "hold_max = $1" "hold_timeout = $2" "backoff_max = 500ms"
+}
+
+# ---------------------------------------------------------------- sshd killed and restarted
+write_profile "$T/direct.ini" "$(fwd_lines 64 30s)"
+$CONNECT -F "$T/direct.ini" -v >"$T/direct.log" 2>&1 &
+CP=$!
+t_track $CP
+wait_log "$T/direct.log" "connected to" 15
+if web_ok; then t_pass "tunnel up (direct)"; else t_fail "tunnel up (direct)" "$(tail -5 "$T/direct.log")"; fi
+
+sshd_stop
+sleep 2
+sshd_restart
+if ms=$(until_ok 15 web_ok); then
+	if [ "$ms" -lt 5000 ]; then
+		t_pass "sshd killed and restarted: requests work again ${ms} ms after sshd is back"
+	else
+		t_fail "sshd killed and restarted" "took ${ms} ms after sshd was back (expected ~1 s)"
+	fi
+else
+	t_fail "sshd killed and restarted" "no success within 15 s: $(tail -5 "$T/direct.log")"
+fi
+if grep -q "reconnected" "$T/direct.log" && kill -0 $CP 2>/dev/null; then
+	t_pass "reconnect logged, process still running"
+else
+	t_fail "reconnect logged" "$(tail -5 "$T/direct.log")"
+fi
+
+# A remote service restarting affects only its own connections.
+sessions_before=$(grep -Ec "connected to|reconnected" "$T/direct.log")
+svc_ok() { $TNET echo 127.0.0.1 "$L_SVC" --bytes 65536 >/dev/null 2>&1; }
+svc_ok && before=ok || before=fail
+t_stop $SVC >/dev/null
+svc_ok && during=ok || during=fail
+serve_start --echo "$P_SVC"
+SVC=$SERVE_PID
+svc_ok && after=ok || after=fail
+if [ $before/$during/$after = ok/fail/ok ] && web_ok &&
+    $TNET echo 127.0.0.1 "$L_ECHO" --bytes 1048576 >/dev/null 2>&1 &&
+    [ "$(grep -Ec "connected to|reconnected" "$T/direct.log")" = "$sessions_before" ] &&
+    ! grep -Eq "stopped answering|lost" "$T/direct.log.after" 2>/dev/null; then
+	t_pass "a remote service restarting affects only its own forward; the session stays"
+else
+	t_fail "remote service restarting" "svc $before/$during/$after; $(tail -3 "$T/direct.log")"
+fi
+t_stop $CP >/dev/null
+
+# ---------------------------------------------------------------- through the fault proxy
+$FPROXY "$P_PROXY" "$SSHD_PORT" --pidfile "$T/fp.pid" 2>"$T/fp.log" &
+FP=$!
+t_track $FP
+wait_port "$P_PROXY" 5
+write_profile "$T/proxy.ini" "$(fwd_lines 2 4s)"
+sed -i.bak "s/^port = .*/port = $P_PROXY/" "$T/proxy.ini"
+$CONNECT -F "$T/proxy.ini" -v >"$T/proxy.log" 2>&1 &
+CP=$!
+t_track $CP
+wait_log "$T/proxy.log" "connected to" 15
+if web_ok; then t_pass "tunnel up (through the fault proxy)"; else t_fail "tunnel up (proxy)" "$(tail -5 "$T/proxy.log")"; fi
+
+# A transfer in flight when the path dies: the client must see a close, not hang.
+$TNET read 127.0.0.1 "$L_BLAST" --bytes 1073741824 --pause-after 1048576 --pause-ms 600000 \
+    >"$T/inflight.out" 2>&1 &
+RD=$!
+t_track $RD
+sleep 1
+# Freeze: a silent blackhole. Detection bound: interval x count + 2 s = 5 s (+ slack for the box).
+kill -USR1 $FP
+t_freeze=$(now_ms)
+if wait_log "$T/proxy.log" "stopped answering" 12; then
+	t_det=$(now_ms)
+	det=$((t_det - t_freeze))
+	if [ $det -le 8000 ]; then
+		t_pass "blackhole detected after ${det} ms (keepalive 1 s x 3; bound 5 s + slack)"
+	else
+		t_fail "blackhole detection" "took ${det} ms"
+	fi
+else
+	t_fail "blackhole detection" "no 'stopped answering' within 12 s: $(tail -5 "$T/proxy.log")"
+fi
+if t_wait_exit $RD 5; then
+	t_fail "transfer in flight" "the reader finished normally?"
+else
+	if t_alive $RD; then
+		t_fail "transfer in flight" "the client still hangs after detection"
+	else
+		t_pass "transfer in flight when the session died: the client saw a close"
+	fi
+fi
+
+# Connections during the outage: held, then served (hold_max = 2, hold_timeout = 4s).
+( curl -s -m 20 "http://127.0.0.1:$L_WEB/" >"$T/held1.out" 2>&1 ) &
+H1=$!
+( curl -s -m 20 "http://127.0.0.1:$L_WEB/" >"$T/held2.out" 2>&1 ) &
+H2=$!
+sleep 0.5
+over=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$L_WEB/")
+if [ "$over" = 000 ] && grep -q "hold_max" "$T/proxy.log"; then
+	t_pass "past hold_max a connection is closed with a log line"
+else
+	t_fail "hold_max" "curl=$over log: $(grep -i hold "$T/proxy.log" | tail -2)"
+fi
+sleep 1
+kill -USR2 $FP
+wait $H1 $H2
+if [ "$(cat "$T/held1.out")" = "service web" ] && [ "$(cat "$T/held2.out")" = "service web" ]; then
+	t_pass "connections opened during the outage are served after recovery"
+else
+	t_fail "held connections served" "got '$(cat "$T/held1.out")' and '$(cat "$T/held2.out")'"
+fi
+if ms=$(until_ok 10 web_ok); then
+	t_pass "after the thaw, forwards work again (${ms} ms)"
+else
+	t_fail "after the thaw" "$(tail -5 "$T/proxy.log")"
+fi
+
+# A connection opened just as the path froze (its channel open never answered) is closed once
+# the dead session is detected, not left hanging (and keepalive timers still run meanwhile).
+kill -USR1 $FP
+sleep 0.2
+t0=$(now_ms)
+got=$(curl -s -m 15 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$L_WEB/")
+dt=$(($(now_ms) - t0))
+if [ "$got" = 000 ] && [ $dt -lt 8000 ]; then
+	t_pass "a channel open left unanswered by a frozen path ends at detection (${dt} ms)"
+else
+	t_fail "unanswered channel open" "curl=$got after ${dt} ms"
+fi
+kill -USR2 $FP
+until_ok 10 web_ok >/dev/null
+
+# Hold timeout: freeze long enough for a held connection to expire (4 s).
+kill -USR1 $FP
+wait_count "$T/proxy.log" "warn: .*stopped answering" 3 15
+sleep 0.5
+t0=$(now_ms)
+got=$(curl -s -m 15 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$L_WEB/")
+dt=$(($(now_ms) - t0))
+if [ "$got" = 000 ] && grep -q "hold time" "$T/proxy.log"; then
+	t_pass "a held connection past hold_timeout is closed with a log line (${dt} ms)"
+else
+	t_fail "hold_timeout" "curl=$got after ${dt} ms; log: $(grep -i hold "$T/proxy.log" | tail -2)"
+fi
+kill -USR2 $FP
+until_ok 10 web_ok >/dev/null
+
+# ---------------------------------------------------------------- 100 outages in a row
+fd0=$(fd_count $CP)
+: >"$T/churn.out"
+(
+	i=0
+	while [ ! -e "$T/churn.stop" ] && [ $i -lt 2000 ]; do
+		$TNET echo 127.0.0.1 "$L_ECHO" --bytes 65536 --conns 2 --seed $i >>"$T/churn.out" 2>&1
+		i=$((i + 1))
+	done
+) &
+CH=$!
+n=0
+while [ $n -lt 100 ]; do
+	kill -HUP $FP	# reset every connection: the session dies, connect reconnects
+	sleep 0.25
+	n=$((n + 1))
+done
+touch "$T/churn.stop"
+wait $CH
+until_ok 15 web_ok >/dev/null
+sleep 1
+fd1=$(fd_count $CP)
+oks=$(grep -c "^ok " "$T/churn.out")
+bad=$(grep -ci "mismatch" "$T/churn.out")
+if [ "$bad" = 0 ] && [ "$oks" -gt 0 ]; then
+	t_pass "100 resets in a row: $oks transfers completed, every one byte-exact"
+else
+	t_fail "100 resets: byte-exact" "$oks ok, $bad mismatched: $(grep -i mismatch "$T/churn.out" | head -3)"
+fi
+if [ "$fd1" -le $((fd0 + 2)) ]; then
+	t_pass "100 resets: no fd growth ($fd0 -> $fd1 open fds)"
+else
+	t_fail "100 resets: fd growth" "$fd0 -> $fd1; $(ls -l /proc/$CP/fd | tail -5)"
+fi
+t_stop $CP
+rc=$?
+if [ $rc = 0 ]; then
+	t_pass "after 100 resets: SIGTERM exit 0, LeakSanitizer clean"
+else
+	t_fail "after 100 resets: clean exit" "status $rc: $(tail -15 "$T/proxy.log")"
+fi
+
+# ---------------------------------------------------------------- auth refused on reconnect
+$CONNECT -F "$T/direct.ini" >"$T/auth.log" 2>&1 &
+CP=$!
+t_track $CP
+wait_log "$T/auth.log" "connected to" 15
+cp "$T/authorized_keys" "$T/authorized_keys.saved"
+: >"$T/authorized_keys"
+sshd_restart
+t_wait_exit $CP 20
+rc=$?
+if [ $rc = 77 ] && grep -q "refused authentication; tried: $SSHD_KEY" "$T/auth.log"; then
+	t_pass "auth refused on reconnect: stops with 77 and names the key tried"
+else
+	t_fail "auth refused on reconnect" "status $rc: $(tail -5 "$T/auth.log")"
+fi
+cp "$T/authorized_keys.saved" "$T/authorized_keys"
+
+t_done
