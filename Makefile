@@ -14,13 +14,13 @@ DEPLIBS !=	$(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || true
 ALLCFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(DEPCFLAGS) -Ilib
 SANFLAGS =	-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-LIB_SRCS =	lib/log.c lib/compat.c lib/fwdspec.c lib/profile.c lib/session.c \
+LIB_SRCS =	lib/log.c lib/cause.c lib/compat.c lib/fwdspec.c lib/profile.c lib/session.c \
 		lib/conn.c lib/forward.c lib/supervisor.c
-LIB_OBJS =	lib/log.o lib/compat.o lib/fwdspec.o lib/profile.o lib/session.o \
+LIB_OBJS =	lib/log.o lib/cause.o lib/compat.o lib/fwdspec.o lib/profile.o lib/session.o \
 		lib/conn.o lib/forward.o lib/supervisor.o
 CONNECT_SRCS =	connect/main.c connect/cmd-up.c
 CONNECT_OBJS =	connect/main.o connect/cmd-up.o
-HDRS =		lib/log.h lib/compat.h lib/fwdspec.h lib/profile.h lib/session.h \
+HDRS =		lib/log.h lib/cause.h lib/compat.h lib/fwdspec.h lib/profile.h lib/session.h \
 		lib/conn.h lib/forward.h lib/supervisor.h connect/cmd.h
 
 all: connect/connect connect.sh
@@ -73,7 +73,8 @@ bench: deps
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
 	cp connect/connect $(DESTDIR)$(BINDIR)/connect
-	cp connect.sh $(DESTDIR)$(BINDIR)/connect.sh
+	sed -e 's|@BINDIR@|$(BINDIR)|g' connect.sh.in > $(DESTDIR)$(BINDIR)/connect.sh
+	chmod 755 $(DESTDIR)$(BINDIR)/connect.sh
 	cp conf/example.ini $(DESTDIR)$(SHAREDIR)/example.ini
 
 clean:

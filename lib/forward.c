@@ -11,6 +11,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "cause.h"
 #include "forward.h"
 #include "log.h"
 
@@ -57,9 +58,8 @@ forward_bind(struct forward *f, struct event_base *base, const struct forward_sp
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	snprintf(port, sizeof port, "%d", spec->local_port);
 	if ((rc = getaddrinfo(spec->bind_addr, port, &hints, &res)) != 0) {
-		if (asprintf(cause, "forward %s: bad bind address '%s': %s (from %s)", spec->name,
-		    spec->bind_addr, gai_strerror(rc), spec->origin) == -1)
-			*cause = NULL;
+		cause_set(cause, "forward %s: bad bind address '%s': %s (from %s)", spec->name,
+		    spec->bind_addr, gai_strerror(rc), spec->origin);
 		return -1;
 	}
 	f->lev = evconnlistener_new_bind(base, forward_accept_cb, f,
@@ -69,15 +69,13 @@ forward_bind(struct forward *f, struct event_base *base, const struct forward_sp
 	freeaddrinfo(res);
 	if (f->lev == NULL) {
 		if (err == EADDRINUSE)
-			rc = asprintf(cause, "local port %d (%s, forward %s) is already in use: "
+			cause_set(cause, "local port %d (%s, forward %s) is already in use: "
 			    "stop what listens there, or change the port: %s", spec->local_port,
 			    spec->bind_addr, spec->name, spec->origin);
 		else
-			rc = asprintf(cause, "cannot listen on %s port %d (forward %s): %s (%s)",
+			cause_set(cause, "cannot listen on %s port %d (forward %s): %s (%s)",
 			    spec->bind_addr, spec->local_port, spec->name, strerror(err),
 			    spec->origin);
-		if (rc == -1)
-			*cause = NULL;
 		return -1;
 	}
 	evconnlistener_set_error_cb(f->lev, forward_error_cb);

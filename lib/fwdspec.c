@@ -12,34 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cause.h"
 #include "fwdspec.h"
 
 #define FWDSPEC_SYNTAX	"expected [bind_address:]port:host:hostport"
 #define FWDSPEC_SPEC_MAX 1024
 
-static void	fwdspec_cause(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-/* Store a malloc'd message in *cause; NULL if even that fails (caller copes). */
-static void
-fwdspec_cause(char **cause, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 n;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (*cause = malloc((size_t)n + 1)) == NULL) {
-		*cause = NULL;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(*cause, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-}
 
 /* Digits only (no sign, no spaces), 1..65535: anything else is a typo, not a port. */
 int
@@ -146,20 +124,20 @@ fwdspec_parse(struct forward_spec *fs, const char *spec, char **cause)
 
 	memset(fs, 0, sizeof *fs);
 	if (strlen(spec) > FWDSPEC_SPEC_MAX) {
-		fwdspec_cause(cause, "-L spec is longer than %d bytes", FWDSPEC_SPEC_MAX);
+		cause_set(cause, "-L spec is longer than %d bytes", FWDSPEC_SPEC_MAX);
 		return -1;
 	}
 	if (strchr(spec, '/') != NULL) {
-		fwdspec_cause(cause, "-L %s: unix-socket forwards are not supported (%s)", spec,
+		cause_set(cause, "-L %s: unix-socket forwards are not supported (%s)", spec,
 		    FWDSPEC_SYNTAX);
 		return -1;
 	}
 	if ((nf = fwdspec_split(spec, f, &why)) == -1) {
-		fwdspec_cause(cause, "-L %s: %s: %s", spec, why, FWDSPEC_SYNTAX);
+		cause_set(cause, "-L %s: %s: %s", spec, why, FWDSPEC_SYNTAX);
 		return -1;
 	}
 	if (nf < 3) {
-		fwdspec_cause(cause, "-L %s: missing parts: %s", spec, FWDSPEC_SYNTAX);
+		cause_set(cause, "-L %s: missing parts: %s", spec, FWDSPEC_SYNTAX);
 		return -1;
 	}
 	i = 0;
@@ -169,12 +147,12 @@ fwdspec_parse(struct forward_spec *fs, const char *spec, char **cause)
 	rport = f[i];
 
 	if (fwdspec_parse_bind(bind, fs->bind_addr, sizeof fs->bind_addr) != 0) {
-		fwdspec_cause(cause, "-L %s: bad bind address '%s': expected an IP address, "
+		cause_set(cause, "-L %s: bad bind address '%s': expected an IP address, "
 		    "'localhost' or '*'", spec, bind);
 		return -1;
 	}
 	if ((fs->local_port = fwdspec_parse_port(lport)) == -1) {
-		fwdspec_cause(cause, "-L %s: bad port '%s': expected a number 1..65535", spec, lport);
+		cause_set(cause, "-L %s: bad port '%s': expected a number 1..65535", spec, lport);
 		return -1;
 	}
 	n = strlen(host);
@@ -183,13 +161,13 @@ fwdspec_parse(struct forward_spec *fs, const char *spec, char **cause)
 		n -= 2;
 	}
 	if (n == 0) {
-		fwdspec_cause(cause, "-L %s: missing host: %s", spec, FWDSPEC_SYNTAX);
+		cause_set(cause, "-L %s: missing host: %s", spec, FWDSPEC_SYNTAX);
 		return -1;
 	}
 	memcpy(fs->remote_host, host, n);
 	fs->remote_host[n] = '\0';
 	if ((fs->remote_port = fwdspec_parse_port(rport)) == -1) {
-		fwdspec_cause(cause, "-L %s: bad hostport '%s': expected a number 1..65535", spec,
+		cause_set(cause, "-L %s: bad hostport '%s': expected a number 1..65535", spec,
 		    rport);
 		return -1;
 	}

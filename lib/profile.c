@@ -27,6 +27,7 @@
 #include <ini.h>
 #include <libssh/libssh.h>
 
+#include "cause.h"
 #include "profile.h"
 
 #define PROFILE_LINE_MAX	1024		/* bytes per ini line, newline excluded */
@@ -147,33 +148,10 @@ struct load {
 	int		 backoff_initial_line, backoff_max_line;
 };
 
-static void	profile_cause(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 static void	load_error(struct load *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	forward_origin(struct forward_spec *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
-
-/* Store a malloc'd message in *cause; NULL if even that fails (caller copes). */
-static void
-profile_cause(char **cause, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 n;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (*cause = malloc((size_t)n + 1)) == NULL) {
-		*cause = NULL;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(*cause, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-}
 
 /* Record the first error of a load as "LABEL:LINE: ..."; later ones are consequences. */
 static void
@@ -187,7 +165,7 @@ load_error(struct load *l, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	profile_cause(&l->cause, "%s:%d: %s", l->label, line, msg);
+	cause_set(&l->cause, "%s:%d: %s", l->label, line, msg);
 	if (l->cause == NULL)
 		l->cause = strdup("out of memory");
 }
@@ -766,7 +744,7 @@ load_getline(struct load *l)
 		l->line[n++] = (char)c;
 	}
 	if (l->f != NULL && ferror(l->f)) {
-		profile_cause(&l->cause, "cannot read %s: %s", l->label, strerror(errno));
+		cause_set(&l->cause, "cannot read %s: %s", l->label, strerror(errno));
 		return -1;
 	}
 	if (!any)
@@ -896,7 +874,7 @@ static int
 profile_set_path(struct profile *p, const char *path, char **cause)
 {
 	if (strlen(path) >= sizeof p->path) {
-		profile_cause(cause, "profile path too long: %.64s...", path);
+		cause_set(cause, "profile path too long: %.64s...", path);
 		return -1;
 	}
 	memmove(p->path, path, strlen(path) + 1);	/* path may be p->path */
@@ -929,21 +907,21 @@ profile_load_file(struct profile *p, const char *path, char **cause)
 	if (profile_set_path(p, path, cause) != 0)
 		return -1;
 	if ((f = fopen(path, "r")) == NULL) {
-		profile_cause(cause, "cannot open profile %s: %s", path, strerror(errno));
+		cause_set(cause, "cannot open profile %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fileno(f), &st) != 0) {
-		profile_cause(cause, "cannot stat profile %s: %s", path, strerror(errno));
+		cause_set(cause, "cannot stat profile %s: %s", path, strerror(errno));
 		fclose(f);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		profile_cause(cause, "profile %s is not a regular file", path);
+		cause_set(cause, "profile %s is not a regular file", path);
 		fclose(f);
 		return -1;
 	}
 	if (st.st_mode & S_IWOTH) {
-		profile_cause(cause, "profile %s has mode %04o: writable by everyone, refusing it "
+		cause_set(cause, "profile %s has mode %04o: writable by everyone, refusing it "
 		    "(fix: chmod o-w %s)", path, (unsigned int)(st.st_mode & 07777), path);
 		fclose(f);
 		return -1;
@@ -1040,7 +1018,7 @@ profile_find(struct profile *p, const char *name, char **cause)
 	int		 found;
 
 	if (!profile_charset(name, "._-") || strlen(name) > PROFILE_NAME_MAX) {
-		profile_cause(cause, "bad profile name '%s': use letters, digits, '.', '_' and '-' "
+		cause_set(cause, "bad profile name '%s': use letters, digits, '.', '_' and '-' "
 		    "(at most %d)", name, PROFILE_NAME_MAX);
 		return -1;
 	}
@@ -1048,7 +1026,7 @@ profile_find(struct profile *p, const char *name, char **cause)
 		cfg = NULL;
 	cfgname = cfg != NULL ? cfg : "~/.ssh/config";
 	if (profile_path(name, path, sizeof path) >= (int)sizeof path) {
-		profile_cause(cause, "profile '%s': path too long", name);
+		cause_set(cause, "profile '%s': path too long", name);
 		return -1;
 	}
 	if (stat(path, &st) == 0 || errno != ENOENT) {
@@ -1060,12 +1038,12 @@ profile_find(struct profile *p, const char *name, char **cause)
 	}
 
 	if ((found = ssh_config_has_host(name, cfg)) == -1) {
-		profile_cause(cause, "no profile '%s': %s does not exist and %s cannot be parsed",
+		cause_set(cause, "no profile '%s': %s does not exist and %s cannot be parsed",
 		    name, path, cfgname);
 		return -1;
 	}
 	if (found == 0) {
-		profile_cause(cause, "no profile '%s': %s does not exist and %s has no 'Host %s' "
+		cause_set(cause, "no profile '%s': %s does not exist and %s has no 'Host %s' "
 		    "block (create one with: connect init %s --id STUDIO_ID)", name, path, cfgname,
 		    name, name);
 		return -1;
@@ -1089,7 +1067,7 @@ profile_add_forward(struct profile *p, const char *spec, char **cause)
 	if (fwdspec_parse(&fs, spec, cause) != 0)
 		return -1;
 	if (p->nforwards == PROFILE_MAX_FORWARDS) {
-		profile_cause(cause, "-L %s: too many forwards (at most %d)", spec,
+		cause_set(cause, "-L %s: too many forwards (at most %d)", spec,
 		    PROFILE_MAX_FORWARDS);
 		return -1;
 	}
@@ -1132,25 +1110,25 @@ profile_validate(const struct profile *p, char **cause)
 	profile_where(p, where, sizeof where);
 	if (!p->from_ssh_config && p->studio_id[0] == '\0' && p->user[0] == '\0') {
 		if (p->path[0] != '\0')
-			profile_cause(cause, "%sno Studio id: set id = STUDIO_ID (or user = "
+			cause_set(cause, "%sno Studio id: set id = STUDIO_ID (or user = "
 			    "s_STUDIO_ID) in its [studio] section, or give --id", where);
 		else
-			profile_cause(cause, "%sno Studio id: give --id STUDIO_ID or a profile name",
+			cause_set(cause, "%sno Studio id: give --id STUDIO_ID or a profile name",
 			    where);
 		return -1;
 	}
 	if (p->studio_id[0] != '\0' && (!profile_charset(p->studio_id, "_-") ||
 	    strlen(p->studio_id) > PROFILE_ID_MAX)) {
-		profile_cause(cause, "%sbad Studio id '%s': expected letters, digits, '_' and '-' "
+		cause_set(cause, "%sbad Studio id '%s': expected letters, digits, '_' and '-' "
 		    "(at most %d)", where, p->studio_id, PROFILE_ID_MAX);
 		return -1;
 	}
 	if (p->port < 0 || p->port > 65535) {
-		profile_cause(cause, "%sbad SSH port %d: expected 1..65535", where, p->port);
+		cause_set(cause, "%sbad SSH port %d: expected 1..65535", where, p->port);
 		return -1;
 	}
 	if (p->nforwards == 0) {
-		profile_cause(cause, "%sno forwards: add a [forward NAME] section, set "
+		cause_set(cause, "%sno forwards: add a [forward NAME] section, set "
 		    "default_forwards = yes, or give -L", where);
 		return -1;
 	}
@@ -1158,7 +1136,7 @@ profile_validate(const struct profile *p, char **cause)
 		a = &p->forwards[i];
 		if (a->local_port < 1 || a->local_port > 65535 || a->remote_port < 1 ||
 		    a->remote_port > 65535 || a->bind_addr[0] == '\0' || a->remote_host[0] == '\0') {
-			profile_cause(cause, "%sforward %s is incomplete: needs local_port, "
+			cause_set(cause, "%sforward %s is incomplete: needs local_port, "
 			    "remote_port 1..65535, bind and remote_host (%s)", where, a->name,
 			    a->origin);
 			return -1;
@@ -1167,7 +1145,7 @@ profile_validate(const struct profile *p, char **cause)
 			b = &p->forwards[j];
 			if (!bind_conflict(a, b))
 				continue;
-			profile_cause(cause, "local port %d is taken twice: forward %s on %s (%s) "
+			cause_set(cause, "local port %d is taken twice: forward %s on %s (%s) "
 			    "and forward %s on %s (%s); change one of them", a->local_port,
 			    b->name, b->bind_addr, b->origin, a->name, a->bind_addr, a->origin);
 			return -1;
@@ -1177,11 +1155,11 @@ profile_validate(const struct profile *p, char **cause)
 	    p->connect_timeout_ms <= 0 || p->handshake_timeout_ms <= 0 ||
 	    p->auth_timeout_ms <= 0 || p->backoff_initial_ms <= 0 || p->backoff_max_ms <= 0 ||
 	    p->stable_ms <= 0 || p->hold_timeout_ms <= 0 || p->max_tries < 0 || p->hold_max < 0) {
-		profile_cause(cause, "%sa keepalive or reconnect setting is out of range", where);
+		cause_set(cause, "%sa keepalive or reconnect setting is out of range", where);
 		return -1;
 	}
 	if (p->backoff_initial_ms > p->backoff_max_ms) {
-		profile_cause(cause, "%sbackoff_initial (%dms) is longer than backoff_max (%dms)",
+		cause_set(cause, "%sbackoff_initial (%dms) is longer than backoff_max (%dms)",
 		    where, p->backoff_initial_ms, p->backoff_max_ms);
 		return -1;
 	}

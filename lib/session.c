@@ -29,6 +29,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>	/* ssh_send_keepalive(): works on clients too */
 
+#include "cause.h"
 #include "compat.h"
 #include "log.h"
 #include "session.h"
@@ -254,8 +255,7 @@ session_target_resolve(const struct profile *p, struct session_target *t, char *
 	t->keepalive_interval_ms = p->keepalive_interval_ms;
 	t->keepalive_count = p->keepalive_count;
 	if (t->user[0] == '\0') {
-		if (asprintf(cause, "no SSH user for %s: set id or user in [studio]", t->alias) == -1)
-			*cause = NULL;
+		cause_set(cause, "no SSH user for %s: set id or user in [studio]", t->alias);
 		return -1;
 	}
 	return 0;

@@ -22,6 +22,7 @@
 #include <event2/util.h>
 #include <libssh/libssh.h>
 
+#include "cause.h"
 #include "compat.h"
 #include "conn.h"
 #include "forward.h"
@@ -119,10 +120,9 @@ identity_check_mode(const char *path, char **cause)
 	if (stat(path, &sb) == -1)
 		return 0;
 	if ((sb.st_mode & 077) != 0 && sb.st_uid == getuid()) {
-		if (asprintf(cause, "identity %s has mode %04o: a private key must not be "
+		cause_set(cause, "identity %s has mode %04o: a private key must not be "
 		    "readable by others (chmod 600 %s)", path, (unsigned)(sb.st_mode & 07777),
-		    path) == -1)
-			*cause = NULL;
+		    path);
 		return -1;
 	}
 	return 0;
@@ -145,10 +145,9 @@ supervisor_load_identity(struct supervisor *s, char **cause)
 			log_debug("identity %s does not exist; using ssh-agent only", path);
 			return 0;
 		}
-		if (asprintf(cause, "identity %s does not exist and no ssh-agent is running "
+		cause_set(cause, "identity %s does not exist and no ssh-agent is running "
 		    "(run 'lightning ssh configure', or set identity in [studio] of the profile)",
-		    path) == -1)
-			*cause = NULL;
+		    path);
 		return EX_NOPERM;
 	}
 	if (identity_check_mode(path, cause) != 0)
@@ -168,15 +167,13 @@ supervisor_load_identity(struct supervisor *s, char **cause)
 			    path);
 			return 0;
 		}
-		if (asprintf(cause, "identity %s cannot be loaded: not a private key, or "
+		cause_set(cause, "identity %s cannot be loaded: not a private key, or "
 		    "passphrase-protected without a terminal (add it to ssh-agent with: ssh-add %s)",
-		    path, path) == -1)
-			*cause = NULL;
+		    path, path);
 		return EX_NOPERM;
 	}
 	if (ssh_pki_export_privkey_to_pubkey(s->auth.privkey, &s->auth.pubkey) != SSH_OK) {
-		if (asprintf(cause, "identity %s: cannot derive its public key", path) == -1)
-			*cause = NULL;
+		cause_set(cause, "identity %s: cannot derive its public key", path);
 		return EX_NOPERM;
 	}
 	snprintf(fp, sizeof fp, "?");

@@ -16,7 +16,7 @@
 # SSHD (/usr/sbin/sshd). Functions and variables whose names start with "_" are internal.
 #
 # Function names, in order: t_init t_pass t_fail t_skip t_eq t_ok t_done t_is_root t_need_root
-# t_bg t_alive t_wait_exit t_stop; wait_port wait_port_closed; sshd_start sshd_stop sshd_restart
+# t_bg t_track t_alive t_wait_exit t_stop wait_log; wait_port wait_port_closed; sshd_start sshd_stop sshd_restart
 # sshd_swap_hostkeys sshd_sessions sshd_signal_sessions sshd_fingerprint; serve_start
 # services_start; ssh_forward_start ssh_forward_stop; write_profile connect_start connect_stop;
 # rss_kb fd_count tcp_conns_to.
@@ -128,6 +128,22 @@ t_bg() {
 	"$@" </dev/null &
 	T_LASTPID=$!
 	T_PIDS="$T_PIDS $T_LASTPID"
+}
+
+# t_track PID: have the cleanup stop PID too (for programs started with a plain &).
+t_track() {
+	T_PIDS="$T_PIDS $1"
+}
+
+# wait_log FILE PATTERN SECS: wait until FILE has a line matching PATTERN (grep -E), at most SECS.
+wait_log() {
+	_wl_n=$(($3 * 10))
+	while [ "$_wl_n" -gt 0 ]; do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		_wl_n=$((_wl_n - 1))
+	done
+	return 1
 }
 
 # t_alive PID: true while PID runs (a zombie counts as gone).

@@ -3,22 +3,10 @@
 # connect runs as the ASan+UBSan build (tests/connect-asan) unless a check needs true RSS figures.
 . "$(dirname "$0")/lib.sh"
 t_init core
-t_track() { T_PIDS="$T_PIDS $1"; }
 
 CONNECT=${CONNECT:-$TOP/tests/connect-asan}
 CONNECT_PLAIN=$TOP/connect/connect
 TNET=$TOP/tests/tnet
-
-# Wait until FILE contains PATTERN (grep -E), at most SECS seconds.
-wait_log() {
-	_n=0
-	while [ $_n -lt $(($3 * 10)) ]; do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
-}
 
 if ! sshd_start; then
 	t_fail sshd "the test sshd did not start (see above): integration tests cannot run"

@@ -5,18 +5,7 @@
 # figures belong to `make bench-recovery`.
 . "$(dirname "$0")/lib.sh"
 t_init resilience
-t_track() { T_PIDS="$T_PIDS $1"; }
 FPROXY=$TOP/tests/fproxy
-
-wait_log() {
-	_n=0
-	while [ $_n -lt $(($3 * 10)) ]; do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
-}
 
 # wait_count FILE PATTERN N SECS: until PATTERN occurs N times in FILE.
 wait_count() {
