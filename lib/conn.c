@@ -71,7 +71,13 @@ conn_channel_data(ssh_session ssh, ssh_channel ch, void *data, uint32_t len, int
 	(void)ch;
 	if (is_stderr)
 		return (int)len;	/* direct-tcpip has no stderr; drop anything odd */
-	if (c->state != CONN_OPEN || c->bev == NULL || c->local_shut)
+	c->cb_seen = 1;
+	/*
+	 * The open confirmation and the first data can be handled in one libssh
+	 * pass, before conn_try_open() sees the channel open: keep that data.
+	 */
+	if ((c->state != CONN_OPEN && (c->state != CONN_OPENING || c->orphan)) || c->bev == NULL ||
+	    c->local_shut)
 		return (int)len;	/* local side gone: discard until the channel closes */
 	out = bufferevent_get_output(c->bev);
 	have = evbuffer_get_length(out);
@@ -96,6 +102,7 @@ conn_channel_eof(ssh_session ssh, ssh_channel ch, void *arg)
 	(void)ssh;
 	(void)ch;
 	log_debug("conn #%u: channel EOF from server", c->id);
+	c->cb_seen = 1;
 	c->remote_eof = 1;
 }
 
@@ -107,6 +114,7 @@ conn_channel_close(ssh_session ssh, ssh_channel ch, void *arg)
 	(void)ssh;
 	(void)ch;
 	log_debug("conn #%u: channel closed by server", c->id);
+	c->cb_seen = 1;
 	c->remote_eof = 1;
 	c->remote_closed = 1;
 }
@@ -124,19 +132,80 @@ conn_want_read(struct conn *c, int on)
 	c->reading = on;
 }
 
-/* Can the channel take client bytes now? Arms or disarms reading accordingly. */
+/* The channel failed a write: the normal end if the server closed first, else an error. */
+static void
+conn_write_failed(struct conn *c)
+{
+	conn_want_read(c, 0);
+	if (c->remote_closed || ssh_channel_is_closed(c->ch))
+		c->remote_closed = c->remote_eof = 1;	/* "Remote channel is closed" */
+	else
+		conn_finish(c, ssh_get_error(session_ssh(c->sess)));
+}
+
+/* Pass the client's EOF on once every byte before it has gone into the channel. */
+static void
+conn_send_eof(struct conn *c)
+{
+	if (!c->local_eof || c->eof_sent || c->remote_closed ||
+	    (c->pending != NULL && evbuffer_get_length(c->pending) > 0))
+		return;
+	ssh_channel_send_eof(c->ch);
+	c->eof_sent = 1;
+	log_debug("conn #%u: client EOF passed to server", c->id);
+	session_kick(c->sess);
+}
+
+/*
+ * Write what the channel did not take last time: ssh_channel_write() takes
+ * less than offered (even 0) while a key re-exchange runs. Returns 1 when
+ * nothing is left pending.
+ */
+static int
+conn_flush_pending(struct conn *c)
+{
+	size_t		 n;
+	uint32_t	 win;
+	unsigned char	*p;
+	int		 rc;
+
+	if (c->pending == NULL || (n = evbuffer_get_length(c->pending)) == 0)
+		return 1;
+	if (session_output_pending(c->sess) || (win = ssh_channel_window_size(c->ch)) == 0)
+		return 0;
+	if (n > win)
+		n = win;
+	if ((p = evbuffer_pullup(c->pending, (ssize_t)n)) == NULL)
+		return 0;
+	if ((rc = ssh_channel_write(c->ch, p, (uint32_t)n)) < 0) {
+		conn_write_failed(c);
+		return 0;
+	}
+	evbuffer_drain(c->pending, (size_t)rc);
+	c->up += (uint64_t)rc;
+	c->fwd->st.bytes_up += (uint64_t)rc;
+	if (rc > 0)
+		session_kick(c->sess);
+	return evbuffer_get_length(c->pending) == 0;
+}
+
+/* After each pump: finish pending writes and EOF, then read the client if the channel can take it. */
 static void
 conn_push_up(struct conn *c)
 {
-	if (c->state != CONN_OPEN || c->local_eof || c->remote_closed) {
+	if (c->state != CONN_OPEN || c->remote_closed) {
 		conn_want_read(c, 0);
 		return;
 	}
+	if (!conn_flush_pending(c) || c->state != CONN_OPEN)
+		return;
+	conn_send_eof(c);
 	/*
 	 * Only arm here; the read callback disarms when it finds the channel
 	 * blocked. Toggling on every pump would cost two epoll_ctl calls each.
 	 */
-	if (!c->reading && !session_output_pending(c->sess) && ssh_channel_window_size(c->ch) > 0)
+	if (!c->reading && !c->local_eof && !session_output_pending(c->sess) &&
+	    ssh_channel_window_size(c->ch) > 0)
 		conn_want_read(c, 1);
 }
 
@@ -151,8 +220,8 @@ conn_local_read_cb(evutil_socket_t fd, short what, void *arg)
 	int			 rc;
 
 	(void)what;
-	if (c->state != CONN_OPEN || session_output_pending(c->sess) ||
-	    (win = ssh_channel_window_size(c->ch)) == 0) {
+	if (c->state != CONN_OPEN || !conn_flush_pending(c) || c->state != CONN_OPEN ||
+	    session_output_pending(c->sess) || (win = ssh_channel_window_size(c->ch)) == 0) {
 		conn_want_read(c, 0);	/* conn_push_up re-arms after a pump */
 		return;
 	}
@@ -167,65 +236,61 @@ conn_local_read_cb(evutil_socket_t fd, short what, void *arg)
 		c->local_eof = 1;
 		conn_want_read(c, 0);
 		log_debug("conn #%u: EOF from client", c->id);
-		if (!c->remote_closed) {
-			ssh_channel_send_eof(c->ch);
-			c->eof_sent = 1;
-			log_debug("conn #%u: client EOF passed to server", c->id);
-		}
-		session_kick(c->sess);
+		conn_send_eof(c);
 		conn_check_done(c);
 		return;
 	}
-	/* n <= window, so libssh takes it all without waiting. */
-	rc = ssh_channel_write(c->ch, buf, (uint32_t)n);
-	if (rc != n) {
-		if (rc >= 0 || c->remote_closed || ssh_channel_is_closed(c->ch)) {
-			/* "Remote channel is closed" is the normal end when the server closed first. */
-			c->remote_closed = c->remote_eof = 1;
-			conn_want_read(c, 0);
-		} else
-			conn_finish(c, ssh_get_error(session_ssh(c->sess)));
+	if ((rc = ssh_channel_write(c->ch, buf, (uint32_t)n)) < 0) {
+		conn_write_failed(c);
 		return;
 	}
-	c->up += (uint64_t)n;
-	c->fwd->st.bytes_up += (uint64_t)n;
+	c->up += (uint64_t)rc;
+	c->fwd->st.bytes_up += (uint64_t)rc;
+	if (rc < n) {	/* key re-exchange: keep the rest, stop reading until it is written */
+		if (c->pending == NULL)
+			c->pending = evbuffer_new();
+		if (c->pending == NULL || evbuffer_add(c->pending, buf + rc, (size_t)(n - rc)) != 0) {
+			conn_finish(c, "out of memory");
+			return;
+		}
+		conn_want_read(c, 0);
+	}
 	session_kick(c->sess);
-	conn_push_up(c);
+	if (rc == n)
+		conn_push_up(c);
 }
 
-/* The client drained: pull what libssh kept for us (this also re-opens the window). */
+/*
+ * The client drained: pull everything libssh kept for us. Reading re-opens
+ * the window to a full 1,280,000 bytes whatever is still buffered, so a
+ * partial pull would let libssh's buffer grow by the difference each time;
+ * a complete one bounds it to one window.
+ */
 static void
 conn_pull_down(struct conn *c)
 {
 	static char	 scratch[64 * 1024];
 	struct evbuffer	*out;
-	size_t		 have, want;
 	int		 n, pulled = 0;
 
 	if (c->state != CONN_OPEN || c->bev == NULL)
 		return;
 	out = bufferevent_get_output(c->bev);
 	while (c->down_blocked) {
-		have = evbuffer_get_length(out);
-		if (have >= CONN_DOWN_HIGH)
-			return;
-		want = CONN_DOWN_HIGH - have;
-		if (want > sizeof scratch)
-			want = sizeof scratch;
 		/* Timeout 0: never waits; may run libssh callbacks (ours included) first. */
-		n = ssh_channel_read_timeout(c->ch, scratch, (uint32_t)want, 0, 0);
+		n = ssh_channel_read_timeout(c->ch, scratch, sizeof scratch, 0, 0);
 		if (n <= 0) {
 			c->down_blocked = 0;	/* nothing buffered (or EOF/closed) */
 			break;
 		}
 		pulled = 1;
 		if (evbuffer_add(out, scratch, (size_t)n) != 0)
-			return;
+			break;
 		c->down += (uint64_t)n;
 		c->fwd->st.bytes_down += (uint64_t)n;
 	}
 	if (pulled)
-		session_kick(c->sess);	/* a window adjust may be queued */
+		session_kick(c->sess);	/* a window adjust is queued */
 }
 
 /* Pass the server's EOF on once everything before it has reached the client; end when both sides are done. */
@@ -321,6 +386,12 @@ conn_hold_expired(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->state == CONN_OPENING) {
+		log_warn("forward %s: the server did not answer a channel open in %d s",
+		    c->fwd->spec->name, CONN_OPEN_TIMEOUT_MS / 1000);
+		conn_finish(c, "channel open timed out");
+		return;
+	}
 	if (c->state != CONN_HELD)
 		return;
 	snprintf(why, sizeof why, "no session came up within the hold time");
@@ -328,8 +399,9 @@ conn_hold_expired(evutil_socket_t fd, short what, void *arg)
 	conn_finish(c, why);
 }
 
-void
-conn_hold(struct conn *c, int timeout_ms)
+/* One timer per conn: the hold limit while HELD, the open deadline while OPENING. */
+static void
+conn_arm_timer(struct conn *c, int timeout_ms)
 {
 	struct timeval	tv;
 
@@ -340,6 +412,12 @@ conn_hold(struct conn *c, int timeout_ms)
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	evtimer_add(c->ev_hold, &tv);
+}
+
+void
+conn_hold(struct conn *c, int timeout_ms)
+{
+	conn_arm_timer(c, timeout_ms);
 }
 
 /* Request the channel; libssh answers SSH_AGAIN until the server replies. */
@@ -353,6 +431,11 @@ conn_try_open(struct conn *c)
 	    fs->local_port);
 	if (rc == SSH_AGAIN)
 		return;		/* the request is queued; the pump sends it and brings the answer */
+	if (rc != SSH_OK && c->cb_seen) {
+		/* Opened, answered and closed within one libssh pass: not a refusal. */
+		c->remote_eof = c->remote_closed = 1;
+		rc = SSH_OK;
+	}
 	if (rc != SSH_OK) {
 		c->fwd->st.failures++;
 		snprintf(c->fwd->st.last_error, sizeof c->fwd->st.last_error,
@@ -368,8 +451,11 @@ conn_try_open(struct conn *c)
 		conn_finish(c, "client left before the channel opened");
 		return;
 	}
+	if (c->ev_hold != NULL)
+		evtimer_del(c->ev_hold);
 	conn_set_state(c, CONN_OPEN);
 	conn_push_up(c);
+	conn_check_done(c);	/* an EOF may have come with the confirmation */
 }
 
 void
@@ -393,6 +479,7 @@ conn_attach(struct conn *c, struct session *s)
 	ssh_callbacks_init(&c->cbs);
 	ssh_set_channel_callbacks(c->ch, &c->cbs);
 	conn_set_state(c, CONN_OPENING);
+	conn_arm_timer(c, CONN_OPEN_TIMEOUT_MS);
 	conn_try_open(c);
 	if (c->sess != NULL)
 		session_kick(c->sess);	/* we run outside the pump: get the request sent */
@@ -478,6 +565,8 @@ conn_free(struct conn *c)
 		event_free(c->ev_hold);
 	if (c->ev_read != NULL)
 		event_free(c->ev_read);
+	if (c->pending != NULL)
+		evbuffer_free(c->pending);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	free(c);

@@ -14,16 +14,23 @@ struct session;
 
 /*
  * Memory bound per connection: client bytes are read only as far as the
- * channel window lets libssh send them at once (nothing queues in connect;
- * libssh's output holds at most one window, 2 MiB with OpenSSH's sshd). We
- * stop taking channel data once CONN_DOWN_HIGH bytes wait for the local
- * client; libssh itself then buffers at most its receive window (1,280,000
- * bytes). So one connection holds at most about 4 MiB, however slow either
- * end is.
+ * channel window lets libssh send them at once (nothing queues in connect
+ * but one read left over during a key re-exchange; libssh's output holds
+ * at most one window, 2 MiB with OpenSSH's sshd). We stop taking channel
+ * data once CONN_DOWN_HIGH bytes wait for the local client; libssh then
+ * buffers at most its receive window (1,280,000 bytes), which a pull drains
+ * completely. So one connection holds at most about 4 MiB, however slow
+ * either end is.
  */
 #define CONN_DOWN_HIGH	(1024 * 1024)
 #define CONN_DOWN_LOW	(256 * 1024)
-#define CONN_IO_MAX	(1024 * 1024)	/* largest single client read = channel write */
+/*
+ * Largest single client read = channel write. libssh's socket is blocking
+ * and a flush send()s all it holds, so this is also how long one write can
+ * hold the loop on a slow uplink: 256 KiB, not more.
+ */
+#define CONN_IO_MAX	(256 * 1024)
+#define CONN_OPEN_TIMEOUT_MS	30000	/* the server must answer a channel open by then */
 
 enum conn_state {
 	CONN_HELD = 0,	/* accepted while no session is ready: waiting */
@@ -59,6 +66,8 @@ struct conn {
 	int		 down_blocked;	/* libssh holds channel data we had no room for */
 	int		 orphan;	/* died while opening: close the channel once the open resolves */
 	int		 open_failed;	/* the server refused the channel */
+	int		 cb_seen;	/* a channel callback ran (the open did succeed) */
+	struct evbuffer	*pending;	/* client bytes the channel did not take (rekey) */
 	uint64_t	 up, down;
 };
 

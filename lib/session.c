@@ -63,6 +63,7 @@ struct session {
 
 	int			 fd;		/* ours: libevent watches it */
 	int			 ssh_fd;	/* the dup libssh owns while it is open */
+	int			 ssh_took_fd;	/* libssh started using ssh_fd (first ssh_connect) */
 	ssh_session		 ssh;
 	ssh_event		 ssh_ev;
 	struct ssh_counter_struct counter_sock, counter_raw;
@@ -375,6 +376,9 @@ session_pump(struct session *s)
 	session_note_rx(s);
 	if (s->cb->pumped != NULL)
 		s->cb->pumped(s, s->arg);
+	/* Channel calls in pumped() can process packets meant for other conns: go round again. */
+	if (s->state == SESSION_READY && s->counter_sock.in_bytes != s->ka_last_in)
+		session_kick(s);
 	if (s->state == SESSION_READY && session_lost(s)) {
 		session_fail(s, SFAIL_LOST, "connection to %s lost: %s", s->peer,
 		    ssh_get_error(s->ssh));
@@ -482,7 +486,7 @@ session_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 		s->ka_last_sent = now;
 		next_ka = now + interval;
 		session_send_keepalive(s);
-		session_update_write(s);
+		session_kick(s);	/* its poll pass may have read packets for the conns */
 	}
 	next = next_ka < s->ka_last_rx + limit ? next_ka : s->ka_last_rx + limit;
 	next -= now;
@@ -804,7 +808,7 @@ session_step(struct session *s)
 static void
 session_start_ssh(struct session *s)
 {
-	int	zero = 0, one = 1, fl, idle_s;
+	int	zero = 0, one = 1, fl, idle_s, rc;
 	long	timeout = 0;
 
 	/* libssh expects a blocking socket: it writes only after its poll says POLLOUT. */
@@ -856,7 +860,9 @@ session_start_ssh(struct session *s)
 	session_arm_deadline(s, s->t->handshake_timeout_ms);
 
 	/* The first call creates libssh's poll handle; only then can it join our ssh_event. */
-	if (ssh_connect(s->ssh) == SSH_ERROR) {
+	rc = ssh_connect(s->ssh);
+	s->ssh_took_fd = ssh_get_fd(s->ssh) == s->ssh_fd;
+	if (rc == SSH_ERROR) {
 		session_fail(s, SFAIL_HANDSHAKE, "SSH handshake with %s failed: %s", s->peer,
 		    ssh_get_error(s->ssh));
 		return;
@@ -999,14 +1005,18 @@ session_free(struct session *s)
 		return;
 	session_quiesce(s);
 	if (s->ssh != NULL) {
-		/* libssh closes its socket on I/O errors; ssh_disconnect() never closes a given fd. */
+		/*
+		 * libssh closes its socket on I/O errors; ssh_disconnect() never
+		 * closes a given fd. So: ours to close unless libssh took it and
+		 * already closed it.
+		 */
 		libssh_has_fd = ssh_get_fd(s->ssh) != SSH_INVALID_SOCKET;
 		if (s->ssh_ev != NULL)
 			ssh_event_remove_session(s->ssh_ev, s->ssh);
 		if (libssh_has_fd && ssh_is_connected(s->ssh))
 			ssh_disconnect(s->ssh);
 		ssh_free(s->ssh);
-		if (libssh_has_fd && s->ssh_fd != -1)
+		if ((libssh_has_fd || !s->ssh_took_fd) && s->ssh_fd != -1)
 			close(s->ssh_fd);
 	} else if (s->ssh_fd != -1)
 		close(s->ssh_fd);

@@ -375,6 +375,8 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 			conn_detach(c, "session lost");
 	}
 	s->sess = NULL;
+	if (s->dead_sess != NULL && s->dead_sess != sess)
+		session_free(s->dead_sess);	/* an earlier one, not in its callbacks now */
 	s->dead_sess = sess;
 	event_active(s->ev_reap, EV_TIMEOUT, 0);
 	if (s->state == SUP_STOPPING || s->state == SUP_STOPPED)
@@ -487,6 +489,10 @@ supervisor_retry_now(struct supervisor *s, const char *why)
 {
 	if (s->state == SUP_STOPPING || s->state == SUP_STOPPED)
 		return;
+	if (s->dead_sess != NULL) {	/* we run from our own event: free it now */
+		session_free(s->dead_sess);
+		s->dead_sess = NULL;
+	}
 	/* Debounce: a link change arrives as a burst of netlink messages. */
 	if (elapsed_s(&s->last_net_retry) < 0.5)
 		return;

@@ -280,6 +280,8 @@ MaxSessions 100
 MaxAuthTries 10
 LoginGraceTime 30
 EOF
+	# SSHD_EXTRA: more sshd_config lines from the test (e.g. "RekeyLimit 1M" to force rekeys).
+	[ -z "${SSHD_EXTRA:-}" ] || printf '%s\n' "$SSHD_EXTRA" >>"$T/sshd_config"
 	# OpenSSH >= 9.8 penalises addresses that fail auth or drop connections: tests do that on
 	# purpose, from 127.0.0.1, many times.
 	if "$SSHD" -t -f "$T/sshd_config" -o PerSourcePenalties=no >/dev/null 2>&1; then
