@@ -70,6 +70,10 @@ bench: deps
 	$(MAKE) all tests/tnet tests/fproxy
 	sh tests/bench.sh
 
+bench-recovery: deps
+	$(MAKE) all tests/tnet tests/fproxy
+	sh tests/bench-recovery.sh
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
 	cp connect/connect $(DESTDIR)$(BINDIR)/connect
@@ -81,4 +85,4 @@ clean:
 	rm -f $(LIB_OBJS) $(CONNECT_OBJS) lib/libconnect.a connect/connect connect.sh \
 		tests/connect-asan tests/unit-asan tests/tnet tests/fproxy
 
-.PHONY: all deps test demo bench install clean
+.PHONY: all deps test demo bench bench-recovery install clean
