@@ -62,8 +62,9 @@ forward_bind(struct forward *f, struct event_base *base, const struct forward_sp
 		    spec->bind_addr, gai_strerror(rc), spec->origin);
 		return -1;
 	}
+	/* A browser or a pool opens many at once: a 128 backlog made bursts wait for SYN retransmits. */
 	f->lev = evconnlistener_new_bind(base, forward_accept_cb, f,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 128,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 1024,
 	    res->ai_addr, (int)res->ai_addrlen);
 	err = errno;
 	freeaddrinfo(res);
