@@ -400,7 +400,12 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 		return;
 	}
 	delay = supervisor_next_delay(s);
-	if (failure_is_cheap(f) && delay > SUP_CHEAP_RETRY_MS)
+	/*
+	 * The first retry after losing a working session is quick too: the
+	 * network just came back or sshd restarted. Back-off keeps growing
+	 * for a server that keeps failing (a flapping one gets one try a second).
+	 */
+	if ((failure_is_cheap(f) || s->state == SUP_READY) && delay > SUP_CHEAP_RETRY_MS)
 		delay = SUP_CHEAP_RETRY_MS / 2 + rand() % (SUP_CHEAP_RETRY_MS / 2 + 1);
 	/* Say each distinct failure once; repeats only at debug level. */
 	if (strcmp(why, s->last_logged) != 0) {
