@@ -355,6 +355,7 @@ conn_new(struct event_base *base, struct forward *fwd, evutil_socket_t fd, conn_
 	c->dead_fn = fn;
 	c->dead_arg = arg;
 	c->state = CONN_HELD;
+	clock_gettime(CLOCK_MONOTONIC, &c->accepted);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
@@ -483,6 +484,31 @@ conn_attach(struct conn *c, struct session *s)
 	conn_try_open(c);
 	if (c->sess != NULL)
 		session_kick(c->sess);	/* we run outside the pump: get the request sent */
+}
+
+int
+conn_rehold(struct conn *c)
+{
+	/* cb_seen: the server did answer (and may have sent data); orphan: the client left. */
+	if (c->state != CONN_OPENING || c->orphan || c->cb_seen || c->open_failed)
+		return 0;
+	if (c->ev_hold != NULL)
+		evtimer_del(c->ev_hold);
+	/* ssh_free() frees the channel with the session: forget it, as conn_detach does. */
+	c->ch = NULL;
+	c->sess = NULL;
+	conn_set_state(c, CONN_HELD);
+	return 1;
+}
+
+long
+conn_age_ms(const struct conn *c)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - c->accepted.tv_sec) * 1000 +
+	    (now.tv_nsec - c->accepted.tv_nsec) / 1000000;
 }
 
 void

@@ -4,6 +4,7 @@
 
 #include <sys/queue.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <libssh/callbacks.h>
@@ -69,6 +70,7 @@ struct conn {
 	int		 cb_seen;	/* a channel callback ran (the open did succeed) */
 	struct evbuffer	*pending;	/* client bytes the channel did not take (rekey) */
 	uint64_t	 up, down;
+	struct timespec	 accepted;	/* CLOCK_MONOTONIC: the hold time counts from here */
 };
 
 TAILQ_HEAD(conn_list, conn);
@@ -82,6 +84,18 @@ void	conn_hold(struct conn *c, int timeout_ms);
 
 /* HELD -> OPENING: open its channel on a READY session. */
 void	conn_attach(struct conn *c, struct session *s);
+
+/*
+ * The session died before the server answered this conn's channel open:
+ * no client byte was read yet (reading starts once the channel is open), so
+ * nothing reached the remote end and the conn can wait for the next session.
+ * Returns 1 if the conn is HELD again (the caller re-arms its hold time),
+ * 0 if it is past that point and must be detached.
+ */
+int	conn_rehold(struct conn *c);
+
+/* Milliseconds since the conn was accepted. */
+long	conn_age_ms(const struct conn *c);
 
 /* After each pump: retry a pending open, move bytes both ways, pass EOFs on. */
 void	conn_step(struct conn *c);

@@ -225,12 +225,40 @@ supervisor_held(const struct supervisor *s)
 	return n;
 }
 
+/*
+ * A HELD conn waits for a session, within hold_max and what is left of
+ * hold_timeout since it was accepted; past either it is closed, logged.
+ * why: set when the conn is held again after losing its session.
+ */
+static void
+supervisor_hold(struct supervisor *s, struct conn *c, const char *why)
+{
+	const char	*name = c->fwd->spec->name;
+	unsigned	 held = supervisor_held(s);
+	long		 left = s->p->hold_timeout_ms - conn_age_ms(c);
+
+	if (held > (unsigned)s->p->hold_max) {
+		log_warn("forward %s: no session and %u connections already held (hold_max): "
+		    "closing %s", name, held - 1, why ? "one whose session was lost" : "a new one");
+		conn_close(c, "hold limit reached");
+		return;
+	}
+	if (left <= 0) {
+		log_warn("forward %s: closing a held connection: no session came up within the "
+		    "hold time", name);
+		conn_close(c, "hold time over");
+		return;
+	}
+	log_info("forward %s: holding a connection until the session is back (%u held)%s%s",
+	    name, held, why ? ": " : "", why ? why : "");
+	conn_hold(c, (int)left);
+}
+
 static void
 supervisor_accept(struct forward *f, evutil_socket_t fd, void *arg)
 {
 	struct supervisor	*s = arg;
 	struct conn		*c;
-	unsigned		 held;
 
 	if ((c = conn_new(s->base, f, fd, supervisor_conn_dead, s)) == NULL) {
 		log_warn("forward %s: out of memory for a new connection", f->spec->name);
@@ -242,16 +270,7 @@ supervisor_accept(struct forward *f, evutil_socket_t fd, void *arg)
 		conn_attach(c, s->sess);
 		return;
 	}
-	held = supervisor_held(s);
-	if (held > (unsigned)s->p->hold_max) {
-		log_warn("forward %s: no session and %u connections already held (hold_max): "
-		    "closing a new one", f->spec->name, held - 1);
-		conn_close(c, "hold limit reached");
-		return;
-	}
-	log_info("forward %s: holding a connection until the session is back (%u held)",
-	    f->spec->name, held);
-	conn_hold(c, s->p->hold_timeout_ms);
+	supervisor_hold(s, c, NULL);
 }
 
 int
@@ -369,9 +388,17 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 	struct timeval		 tv;
 	int			 delay;
 
-	/* Its conns end now: their clients see a close instead of a hang. */
+	/*
+	 * Its conns end now: their clients see a close instead of a hang. Those
+	 * still waiting for their channel had nothing sent yet: they wait for the
+	 * next session, within what is left of their hold time.
+	 */
 	TAILQ_FOREACH(c, &s->conns, entry) {
-		if (c->sess == sess)
+		if (c->sess != sess)
+			continue;
+		if (s->state != SUP_STOPPING && conn_rehold(c))
+			supervisor_hold(s, c, "the session was lost before its channel opened");
+		else
 			conn_detach(c, "session lost");
 	}
 	s->sess = NULL;
