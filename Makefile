@@ -15,13 +15,18 @@ ALLCFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(DEPCFLAGS) -Ilib
 SANFLAGS =	-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 LIB_SRCS =	lib/log.c lib/cause.c lib/compat.c lib/fwdspec.c lib/profile.c lib/session.c \
-		lib/conn.c lib/forward.c lib/supervisor.c
+		lib/conn.c lib/forward.c lib/supervisor.c lib/instance.c lib/control.c lib/status.c \
+		lib/notify.c
 LIB_OBJS =	lib/log.o lib/cause.o lib/compat.o lib/fwdspec.o lib/profile.o lib/session.o \
-		lib/conn.o lib/forward.o lib/supervisor.o
-CONNECT_SRCS =	connect/main.c connect/cmd-up.c
-CONNECT_OBJS =	connect/main.o connect/cmd-up.o
+		lib/conn.o lib/forward.o lib/supervisor.o lib/instance.o lib/control.o lib/status.o \
+		lib/notify.o
+CONNECT_SRCS =	connect/main.c connect/cmd-up.c connect/cmd-status.c connect/cmd-stop.c \
+		connect/cmd-list.c connect/cmd-init.c
+CONNECT_OBJS =	connect/main.o connect/cmd-up.o connect/cmd-status.o connect/cmd-stop.o \
+		connect/cmd-list.o connect/cmd-init.o
 HDRS =		lib/log.h lib/cause.h lib/compat.h lib/fwdspec.h lib/profile.h lib/session.h \
-		lib/conn.h lib/forward.h lib/supervisor.h connect/cmd.h
+		lib/conn.h lib/forward.h lib/supervisor.h lib/instance.h lib/control.h lib/status.h \
+		lib/notify.h connect/cmd.h
 
 all: connect/connect connect.sh
 

@@ -1,24 +1,34 @@
-/* cmd-up.c: `connect [NAME]`: run the tunnel in the foreground until Ctrl-C / SIGTERM. */
+/*
+ * cmd-up.c: `connect [NAME]`: run the tunnel in the foreground until Ctrl-C
+ * or SIGTERM, or with -d verify it end to end and leave it running in the
+ * background. Either way the instance registers in the runtime directory
+ * (locked pid file, control socket) so that status and stop find it.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "cmd.h"
 #include <libssh/libssh.h>
 
+#include "control.h"
+#include "instance.h"
 #include "log.h"
+#include "notify.h"
+#include "status.h"
 #include "supervisor.h"
-
-static void
-cmd_up_signal(evutil_socket_t sig, short what, void *arg)
-{
-	(void)what;
-	supervisor_shutdown(arg, sig == SIGINT ? "interrupted" : "terminated");
-}
 
 /* Copy a command-line value into a profile field, refusing silent truncation. */
 static int
@@ -51,6 +61,17 @@ cmd_load_profile(struct cmd_opts *o, const char *name, struct profile *p)
 	}
 	if (name != NULL && p->name[0] == '\0' && set_field(p->name, sizeof p->name, name, "NAME"))
 		return EX_USAGE;
+	if (p->name[0] == '\0' && o->profile_file != NULL) {
+		/* -F dir/my-studio.ini: the instance is "my-studio" */
+		const char	*b = strrchr(o->profile_file, '/');
+		size_t		 n;
+
+		b = b != NULL ? b + 1 : o->profile_file;
+		n = strlen(b);
+		if (n > 4 && strcmp(b + n - 4, ".ini") == 0)
+			n -= 4;
+		snprintf(p->name, sizeof p->name, "%.*s", (int)n, b);
+	}
 	if (o->studio_id != NULL) {
 		if (set_field(p->studio_id, sizeof p->studio_id, o->studio_id, "--id"))
 			return EX_USAGE;
@@ -82,55 +103,437 @@ config_error:
 	return EX_CONFIG;
 }
 
-static int
-cmd_up_exec(struct cmd_opts *o)
-{
+/* One run of the tunnel: what the foreground and the background daemon share. */
+struct up {
+	struct cmd_opts		*o;
 	struct profile		*p;
 	struct event_base	*base;
 	struct supervisor	*sup;
-	struct event		*ev_int, *ev_term;
-	char			*cause = NULL;
-	int			 rc;
+	struct instance		 inst;
+	struct control		*ctl;
+	struct event		*ev_sig[3];	/* INT, TERM, HUP */
+	struct event		*ev_wait;	/* -d: the readiness deadline */
+	int			 ready_fd;	/* -d: pipe to the waiting parent, -1 once told */
+	int			 ready;		/* readiness reported */
+	int			 verifying;
+};
 
+static void
+up_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct up	*u = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		if (log_reopen() != 0)
+			log_warn("cannot reopen the log file: %s", strerror(errno));
+		else
+			log_info("log reopened (SIGHUP)");
+		return;
+	}
+	if (notify_enabled())
+		notify_send("STOPPING=1");
+	supervisor_shutdown(u->sup, sig == SIGINT ? "interrupted" : "terminated");
+}
+
+/* -d: tell the waiting parent "CODE reason" once; it exits with CODE. */
+static void
+up_tell_parent(struct up *u, int code, const char *reason)
+{
+	char	line[1400];
+	int	n;
+
+	if (u->ready_fd == -1)
+		return;
+	n = snprintf(line, sizeof line, "%d %s\n", code, reason);
+	if (n > (int)sizeof line - 1)
+		n = (int)sizeof line - 1;
+	(void)write(u->ready_fd, line, (size_t)n);
+	close(u->ready_fd);
+	u->ready_fd = -1;
+}
+
+/* Every forward verified (or, once merged with the probes, only the session). */
+static void
+up_ready(struct up *u, int code, const char *reason)
+{
+	char	msg[1400];
+
+	u->verifying = 0;
+	if (u->ready)
+		return;
+	if (code != 0) {
+		/* Not ready: -d gives up with the reason; the foreground says it and keeps trying. */
+		if (u->o->background) {
+			up_tell_parent(u, code, reason);
+			supervisor_shutdown(u->sup, reason);
+			return;
+		}
+		log_warn("not ready yet: %s", reason);
+		return;
+	}
+	u->ready = 1;
+	if (u->ev_wait != NULL)
+		evtimer_del(u->ev_wait);
+	log_info("ready: every forward answers");
+	/* From now on the tunnel outlives refusals: they are retried at the cap, shown in status. */
+	if (u->o->background)
+		supervisor_set_persistent(u->sup, 1);
+	up_tell_parent(u, 0, "ready");
+	if (notify_enabled()) {
+		snprintf(msg, sizeof msg, "READY=1\nSTATUS=ready: %zu forwards", u->p->nforwards);
+		notify_send(msg);
+	}
+}
+
+static void
+up_state(struct supervisor *sup, enum supervisor_state st, void *arg)
+{
+	struct up		*u = arg;
+	struct supervisor_info	 in;
+	char			 msg[1400];
+
+	(void)sup;
+	if (st == SUP_READY && !u->ready && !u->verifying) {
+		u->verifying = 1;
+		up_ready(u, 0, "");
+	}
+	if (notify_enabled() && u->ready) {
+		supervisor_info(u->sup, &in);
+		snprintf(msg, sizeof msg, "STATUS=%s%s%s", in.state_name,
+		    in.last_error[0] && st != SUP_READY ? ": " : "",
+		    st != SUP_READY ? in.last_error : "");
+		notify_send(msg);
+	}
+}
+
+static void
+up_wait_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct up		*u = arg;
+	struct supervisor_info	 in;
+	char			 reason[1400];
+
+	(void)fd;
+	(void)what;
+	if (u->ready)
+		return;
+	supervisor_info(u->sup, &in);
+	snprintf(reason, sizeof reason, "not ready within %d s (%s%s%s)", u->o->wait_s,
+	    in.state_name, in.last_error[0] ? ": " : "", in.last_error);
+	up_tell_parent(u, EX_TEMPFAIL, reason);
+	supervisor_shutdown(u->sup, reason);
+}
+
+/* The control socket's requests. */
+static int
+up_control(const char *req, struct evbuffer *reply, void *arg)
+{
+	struct up		*u = arg;
+	struct supervisor_info	 in;
+
+	if (strcmp(req, "status") == 0 || strcmp(req, "status --json") == 0) {
+		supervisor_info(u->sup, &in);
+		status_format(reply, u->p->name, getpid(), &in, req[6] != '\0');
+		evbuffer_add(reply, "\n", 1);
+		return 0;
+	}
+	if (strcmp(req, "stop") == 0) {
+		evbuffer_add_printf(reply, "stopping %ld\n", (long)getpid());
+		return 1;	/* up_control_after, once the reply is out */
+	}
+	evbuffer_add_printf(reply, "error unknown request\n");
+	return 0;
+}
+
+static void
+up_control_after(void *arg)
+{
+	struct up	*u = arg;
+
+	if (notify_enabled())
+		notify_send("STOPPING=1");
+	supervisor_shutdown(u->sup, "stop requested (connect stop)");
+}
+
+/* Signals, control socket, start. Returns 0 or an exit code (with a message printed or logged). */
+static int
+up_run(struct up *u)
+{
+	static const int	 sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	struct timeval		 tv;
+	char			*cause = NULL;
+	int			 i;
+
+	for (i = 0; i < 3; i++) {
+		u->ev_sig[i] = evsignal_new(u->base, sigs[i], up_signal, u);
+		if (u->ev_sig[i] != NULL)
+			evsignal_add(u->ev_sig[i], NULL);
+	}
+	if ((u->ctl = control_listen(u->base, u->inst.sock_path, up_control, up_control_after, u,
+	    &cause)) == NULL) {
+		log_error("%s", cause);
+		up_tell_parent(u, EX_CANTCREAT, cause);
+		free(cause);
+		return EX_CANTCREAT;
+	}
+	supervisor_set_state_cb(u->sup, up_state, u);
+	if (u->o->background) {
+		u->ev_wait = evtimer_new(u->base, up_wait_expired, u);
+		tv.tv_sec = u->o->wait_s;
+		tv.tv_usec = 0;
+		if (u->ev_wait != NULL)
+			evtimer_add(u->ev_wait, &tv);
+	}
+	supervisor_start(u->sup);
+	event_base_dispatch(u->base);
+	if (!u->ready)
+		up_tell_parent(u, supervisor_exit_code(u->sup) ? supervisor_exit_code(u->sup) :
+		    EX_SOFTWARE, supervisor_error(u->sup)[0] ? supervisor_error(u->sup) :
+		    "stopped before it was ready");
+	return supervisor_exit_code(u->sup);
+}
+
+static void
+up_free(struct up *u)
+{
+	int	i;
+
+	for (i = 0; i < 3; i++) {
+		if (u->ev_sig[i] != NULL)
+			event_free(u->ev_sig[i]);
+	}
+	if (u->ev_wait != NULL)
+		event_free(u->ev_wait);
+	control_free(u->ctl);
+	supervisor_free(u->sup);
+	if (u->base != NULL)
+		event_base_free(u->base);
+}
+
+/* Parse a running instance's status table: the state is the second word. */
+static int
+up_query_state(const struct instance *in, char *state, size_t len)
+{
+	char	*reply = NULL, *cause = NULL;
+	int	 rc = -1;
+
+	if (control_call(in->sock_path, "status", 2000, &reply, &cause) == 0 &&
+	    sscanf(reply, "%*s %63s", state) == 1 && len > 0)
+		rc = 0;
+	free(reply);
+	free(cause);
+	return rc;
+}
+
+/*
+ * -d while an instance of NAME runs: fine if it is ready (entrypoints call
+ * -d again and again); else wait for it up to --wait.
+ */
+static int
+up_already_running(struct cmd_opts *o, struct instance *in, pid_t pid)
+{
+	struct timespec	t0, now;
+	char		state[64] = "starting";
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if ((pid = instance_running(in)) == 0) {
+			fprintf(stderr, "connect: %s: the running instance went away; start it again\n",
+			    in->name);
+			return EX_TEMPFAIL;
+		}
+		if (up_query_state(in, state, sizeof state) == 0 && strcmp(state, "ready") == 0) {
+			printf("%s: already running (pid %ld)\n", in->name, (long)pid);
+			return 0;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= o->wait_s)
+			break;
+		usleep(200000);
+	}
+	fprintf(stderr, "connect: %s: already running (pid %ld) but not ready within %d s (%s); "
+	    "see connect status %s\n", in->name, (long)pid, o->wait_s, state, in->name);
+	return EX_TEMPFAIL;
+}
+
+/* -d parent: wait for the daemon's verdict and exit with it. */
+static int
+up_parent_wait(struct up *u, pid_t child, int fd)
+{
+	struct pollfd	pfd;
+	char		line[1400];
+	size_t		len = 0;
+	ssize_t		n;
+	int		code, off = 0, status, waited;
+	long		left_ms = (long)(u->o->wait_s + 30) * 1000;
+
+	/* The daemon keeps its own --wait deadline; ours is only a backstop. */
+	while (len < sizeof line - 1) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if ((n = poll(&pfd, 1, (int)left_ms)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if ((n = read(fd, line + len, sizeof line - 1 - len)) <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(line, '\n', len) != NULL)
+			break;
+	}
+	line[len] = '\0';
+	close(fd);
+	if (len > 0 && sscanf(line, "%d %n", &code, &off) == 1 && off > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (code == 0) {
+			printf("%s: ready (pid %ld); log: %s\n", u->p->name, (long)child,
+			    u->o->use_syslog ? "syslog" : u->o->log_file ? u->o->log_file :
+			    u->inst.log_path);
+			return 0;
+		}
+		fprintf(stderr, "connect: %s: %s\n", u->p->name, line + off);
+	} else {
+		code = EX_SOFTWARE;
+		fprintf(stderr, "connect: %s: the background process ended without a word "
+		    "(see %s)\n", u->p->name, u->o->log_file ? u->o->log_file : u->inst.log_path);
+	}
+	/* Not ready: it is stopping; make sure nothing is left running. */
+	for (waited = 0; waited < 100; waited++) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			return code;
+		usleep(100000);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	/* It could not clean up after itself: its files have no lock holder now. */
+	{
+		pid_t	holder;
+		char	*cause = NULL;
+
+		if (instance_claim(&u->inst, &holder, &cause) == 0)
+			instance_release(&u->inst);
+		free(cause);
+	}
+	return code;
+}
+
+/* -d child: detach from the terminal and the parent's session, log to the file. */
+static int
+up_daemonize(struct up *u)
+{
+	const char	*logp = u->o->log_file ? u->o->log_file : u->inst.log_path;
+	char		 reason[PATH_MAX + 64];
+	int		 fd;
+
+	if (setsid() == -1 || event_reinit(u->base) != 0) {
+		up_tell_parent(u, EX_OSERR, "cannot detach (setsid/event_reinit)");
+		return EX_OSERR;
+	}
+	if (u->o->use_syslog)
+		log_to_syslog();
+	else if (log_to_file(logp) != 0) {
+		snprintf(reason, sizeof reason, "cannot open the log %s: %s", logp, strerror(errno));
+		up_tell_parent(u, EX_CANTCREAT, reason);
+		return EX_CANTCREAT;
+	}
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	(void)instance_write_pid(&u->inst, getpid());
+	log_info("started in the background (pid %ld)", (long)getpid());
+	return 0;
+}
+
+static int
+cmd_up_exec(struct cmd_opts *o)
+{
+	struct up	 u;
+	struct profile	*p;
+	char		*cause = NULL;
+	pid_t		 holder, child;
+	int		 rc, pfd[2];
+
+	memset(&u, 0, sizeof u);
+	u.o = o;
+	u.ready_fd = -1;
 	if (o->argc > 1) {
 		fprintf(stderr, "connect: one profile at a time (got '%s' and '%s')\n", o->argv[0],
 		    o->argv[1]);
 		return EX_USAGE;
 	}
-	if ((p = calloc(1, sizeof *p)) == NULL)
+	if ((p = u.p = calloc(1, sizeof *p)) == NULL)
 		return EX_OSERR;
-	if ((rc = cmd_load_profile(o, o->argc > 0 ? o->argv[0] : NULL, p)) != 0) {
-		free(p);
-		return rc;
+	if ((rc = cmd_load_profile(o, o->argc > 0 ? o->argv[0] : NULL, p)) != 0)
+		goto out;
+	if (instance_init(&u.inst, p->name, &cause) != 0) {
+		fprintf(stderr, "connect: %s\n", cause);
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	if ((rc = instance_claim(&u.inst, &holder, &cause)) != 0) {
+		if (rc == -1) {
+			fprintf(stderr, "connect: %s\n", cause);
+			rc = EX_CANTCREAT;
+		} else if (o->background)
+			rc = up_already_running(o, &u.inst, holder);
+		else {
+			fprintf(stderr, "connect: %s: already running (pid %ld): connect stop %s first, "
+			    "or connect status %s\n", p->name, (long)holder, p->name, p->name);
+			rc = EX_CANTCREAT;
+		}
+		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);	/* a client that vanished is an error return, not a death */
 	log_route_libraries();
-	if ((base = event_base_new()) == NULL || (sup = supervisor_new(base, p)) == NULL) {
+	if (o->log_file != NULL && !o->background && log_to_file(o->log_file) != 0) {
+		fprintf(stderr, "connect: cannot open the log %s: %s\n", o->log_file,
+		    strerror(errno));
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	if (o->use_syslog && !o->background)
+		log_to_syslog();
+	if ((u.base = event_base_new()) == NULL || (u.sup = supervisor_new(u.base, p)) == NULL) {
 		fprintf(stderr, "connect: out of memory\n");
-		return EX_OSERR;
+		rc = EX_OSERR;
+		goto out;
 	}
-	if ((rc = supervisor_prepare(sup, &cause)) != 0 ||
-	    (rc = supervisor_bind(sup, &cause)) != 0) {
+	/* Load the key (a passphrase is asked here, on the terminal) and bind, before any fork. */
+	if ((rc = supervisor_prepare(u.sup, &cause)) != 0 ||
+	    (rc = supervisor_bind(u.sup, &cause)) != 0) {
 		fprintf(stderr, "connect: %s\n", cause != NULL ? cause : "cannot start");
-		free(cause);
-		supervisor_free(sup);
-		event_base_free(base);
-		free(p);
-		return rc;
+		goto out;
 	}
-	ev_int = evsignal_new(base, SIGINT, cmd_up_signal, sup);
-	ev_term = evsignal_new(base, SIGTERM, cmd_up_signal, sup);
-	evsignal_add(ev_int, NULL);
-	evsignal_add(ev_term, NULL);
-
-	supervisor_start(sup);
-	event_base_dispatch(base);
-	rc = supervisor_exit_code(sup);
-
-	event_free(ev_int);
-	event_free(ev_term);
-	supervisor_free(sup);
-	event_base_free(base);
+	if (!o->background) {
+		(void)instance_write_pid(&u.inst, getpid());
+		rc = up_run(&u);
+		goto out;
+	}
+	if (pipe(pfd) == -1 || (child = fork()) == -1) {
+		fprintf(stderr, "connect: cannot start the background process: %s\n",
+		    strerror(errno));
+		rc = EX_OSERR;
+		goto out;
+	}
+	if (child > 0) {
+		close(pfd[1]);
+		instance_forget(&u.inst);	/* the child holds the lock now (flock is shared) */
+		rc = up_parent_wait(&u, child, pfd[0]);
+		goto out;
+	}
+	close(pfd[0]);
+	u.ready_fd = pfd[1];
+	if ((rc = up_daemonize(&u)) == 0)
+		rc = up_run(&u);
+out:
+	instance_release(&u.inst);	/* a no-op where we do not hold the lock */
+	up_free(&u);
+	free(cause);
 	free(p);
 	ssh_finalize();
 	return rc;
@@ -138,7 +541,23 @@ cmd_up_exec(struct cmd_opts *o)
 
 const struct cmd_entry cmd_up_entry = {
 	.name = "up",
-	.usage = "[up] NAME",
-	.summary = "run the tunnel in the foreground (the default)",
+	.usage = "[up] [-d [--wait SECS]] NAME",
+	.summary = "run the tunnel (the default command): in the foreground, or verified and in "
+	    "the background with -d",
+	.help =
+	    "The global options (connect --help) apply: -F, --id, -l, -p, -i, -c, -L, -v.\n"
+	    "  -d, --background  connect, bind, verify that every forward's remote end accepts a\n"
+	    "                 channel and that health paths answer 200, then leave the tunnel\n"
+	    "                 running in the background and exit 0; -d again is a no-op\n"
+	    "  --wait SECS    with -d: give up after SECS (default 60) and leave nothing running\n"
+	    "  --log FILE     log to FILE (background default: RUNTIME/NAME.log); SIGHUP reopens it\n"
+	    "  --syslog       log to syslog\n"
+	    "\n"
+	    "Runtime files: $XDG_RUNTIME_DIR/connect/ (else /tmp/connect-$UID/): NAME.pid, NAME.sock,\n"
+	    "NAME.log. Under systemd (NOTIFY_SOCKET set) READY=1 is sent once the tunnel is ready.\n"
+	    "\n"
+	    "exit status: 0 stopped (or -d: ready), 64 usage, 69 gave up / remote port not listening /\n"
+	    "  health failing, 73 port busy or already running, 75 not ready within --wait,\n"
+	    "  76 host key, 77 auth or key file, 78 profile error.\n",
 	.exec = cmd_up_exec,
 };

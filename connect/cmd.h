@@ -18,6 +18,10 @@ struct cmd_opts {
 	int		 port;			/* -p, 0 = unset */
 	const char	*forwards[CMD_MAX_L];	/* -L, in order */
 	int		 nforwards;
+	int		 background;		/* -d */
+	int		 wait_s;		/* --wait, default 60 */
+	const char	*log_file;		/* --log */
+	int		 use_syslog;		/* --syslog */
 	int		 argc;			/* what follows the options */
 	char	       **argv;
 };
@@ -26,12 +30,26 @@ struct cmd_entry {
 	const char	*name;
 	const char	*usage;
 	const char	*summary;
+	const char	*help;				/* `connect NAME --help`: options, exit codes */
 	int		(*exec)(struct cmd_opts *);	/* returns the exit status (sysexits.h) */
 };
 
 extern const struct cmd_entry cmd_up_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_stop_entry;
+extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_init_entry;
+
+/* `status NAME` of an instance that is not running (as systemctl status). */
+#define CMD_EXIT_NOT_RUNNING	3
 
 /* Build the profile from -F / NAME / --id and the command-line overrides; prints errors. Returns 0 or an exit code. */
 int	cmd_load_profile(struct cmd_opts *o, const char *name, struct profile *p);
+
+/*
+ * Is argument i of a subcommand's argv the option `name` (long, "--json")
+ * or `shortopt` ('-j', 0 for none)? For the few flags subcommands take.
+ */
+int	cmd_is_flag(const char *arg, const char *name, char shortopt);
 
 #endif

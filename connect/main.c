@@ -12,7 +12,36 @@
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_up_entry,
+	&cmd_status_entry,
+	&cmd_stop_entry,
+	&cmd_list_entry,
+	&cmd_init_entry,
 };
+
+int
+cmd_is_flag(const char *arg, const char *name, char shortopt)
+{
+	return strcmp(arg, name) == 0 || (shortopt != 0 && arg[0] == '-' &&
+	    arg[1] == shortopt && arg[2] == '\0');
+}
+
+static const struct cmd_entry *
+cmd_lookup(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof cmd_table / sizeof cmd_table[0]; i++) {
+		if (strcmp(name, cmd_table[i]->name) == 0)
+			return cmd_table[i];
+	}
+	return NULL;
+}
+
+static void
+cmd_help(FILE *f, const struct cmd_entry *cmd)
+{
+	fprintf(f, "usage: connect %s\n%s.\n\n%s", cmd->usage, cmd->summary, cmd->help);
+}
 
 static void
 usage(FILE *f)
@@ -20,8 +49,10 @@ usage(FILE *f)
 	size_t	i;
 
 	fprintf(f,
-	    "usage: connect [-v...] [-F file] [--id ID] [-l user] [-p port] [-i identity]\n"
-	    "               [-c ciphers] [-L [bind:]port:host:hostport]... [NAME]\n"
+	    "usage: connect [-v...] [-d [--wait SECS] [--log FILE | --syslog]] [-F file] [--id ID]\n"
+	    "               [-l user] [-p port] [-i identity] [-c ciphers]\n"
+	    "               [-L [bind:]port:host:hostport]... [NAME]\n"
+	    "       connect COMMAND [ARGS]   (connect help COMMAND, connect COMMAND --help)\n"
 	    "\n"
 	    "Keeps SSH port forwards to a lightning.ai Studio alive over one SSH session.\n"
 	    "NAME is a profile ($XDG_CONFIG_HOME/connect/NAME.ini) or a Host in ~/.ssh/config.\n"
@@ -36,12 +67,18 @@ usage(FILE *f)
 	    "  -c CIPHERS     cipher list, as ssh -c\n"
 	    "  -L SPEC        an extra forward, as ssh -L ([bind:]port:host:hostport)\n"
 	    "  -v             more log detail (-vv, -vvv: libssh's own messages)\n"
+	    "  -d, --background  verify every forward end to end, then run in the background\n"
+	    "  --wait SECS    with -d: how long to wait for readiness (default 60)\n"
+	    "  --log FILE     log here (background default: the runtime directory's NAME.log)\n"
+	    "  --syslog       log to syslog instead\n"
 	    "  -h, --help     this help;  -V, --version  the version\n"
 	    "\ncommands:\n");
 	for (i = 0; i < sizeof cmd_table / sizeof cmd_table[0]; i++)
-		fprintf(f, "  %-8s %s\n", cmd_table[i]->usage, cmd_table[i]->summary);
-	fprintf(f, "\nexit status: 0 stopped cleanly, 64 usage, 69 gave up, 76 host key, 77 auth or "
-	    "key file,\n  73 port busy, 78 profile error.\n");
+		fprintf(f, "  %-30s %s\n", cmd_table[i]->usage, cmd_table[i]->summary);
+	fprintf(f, "  %-30s %s\n", "help COMMAND", "that command's options");
+	fprintf(f, "\nexit status: 0 ok, 64 usage, 69 gave up or a remote port/health check failing,\n"
+	    "  73 port busy, 75 not ready within --wait, 76 host key, 77 auth or key file,\n"
+	    "  78 profile error; status NAME: 3 when not running. See connect(1).\n");
 }
 
 int
@@ -49,6 +86,10 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "id", required_argument, NULL, 'I' },
+		{ "background", no_argument, NULL, 'd' },
+		{ "wait", required_argument, NULL, 'W' },
+		{ "log", required_argument, NULL, 'O' },
+		{ "syslog", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -60,7 +101,8 @@ main(int argc, char **argv)
 	char			*end;
 
 	memset(&o, 0, sizeof o);
-	while ((ch = getopt_long(argc, argv, "+F:I:l:p:i:c:L:vhV", longopts, NULL)) != -1) {
+	o.wait_s = 60;
+	while ((ch = getopt_long(argc, argv, "+F:I:l:p:i:c:L:vdhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'F':
 			o.profile_file = optarg;
@@ -94,6 +136,23 @@ main(int argc, char **argv)
 		case 'v':
 			o.verbose++;
 			break;
+		case 'd':
+			o.background = 1;
+			break;
+		case 'W':
+			o.wait_s = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || o.wait_s < 1 || o.wait_s > 86400) {
+				fprintf(stderr, "connect: --wait %s: expected seconds, 1-86400\n",
+				    optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'O':
+			o.log_file = optarg;
+			break;
+		case 'S':
+			o.use_syslog = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -107,15 +166,32 @@ main(int argc, char **argv)
 	}
 	o.argc = argc - optind;
 	o.argv = argv + optind;
-	if (o.argc > 0) {
-		for (i = 0; i < sizeof cmd_table / sizeof cmd_table[0]; i++) {
-			if (strcmp(o.argv[0], cmd_table[i]->name) == 0) {
-				cmd = cmd_table[i];
-				o.argc--;
-				o.argv++;
-				break;
-			}
+	if (o.argc > 0 && strcmp(o.argv[0], "help") == 0) {
+		if (o.argc < 2) {
+			usage(stdout);
+			return 0;
 		}
+		if ((cmd = cmd_lookup(o.argv[1])) == NULL) {
+			fprintf(stderr, "connect: no command '%s' (try connect --help)\n", o.argv[1]);
+			return EX_USAGE;
+		}
+		cmd_help(stdout, cmd);
+		return 0;
+	}
+	if (o.argc > 0 && cmd_lookup(o.argv[0]) != NULL) {
+		cmd = cmd_lookup(o.argv[0]);
+		o.argc--;
+		o.argv++;
+	}
+	for (i = 0; i < (size_t)o.argc; i++) {
+		if (cmd_is_flag(o.argv[i], "--help", 'h')) {
+			cmd_help(stdout, cmd);
+			return 0;
+		}
+	}
+	if (o.log_file != NULL && o.use_syslog) {
+		fprintf(stderr, "connect: --log and --syslog: choose one\n");
+		return EX_USAGE;
 	}
 	log_open("connect", LOGL_INFO + o.verbose, stderr);
 	exit(cmd->exec(&o));

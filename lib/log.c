@@ -1,7 +1,11 @@
 /* log.c: timestamps, levels, one line per message, libssh and libevent routed in. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +17,9 @@
 #include "log.h"
 
 static FILE		*log_out;
+static int		 log_out_owned;		/* log_out is our file: close it on reopen */
+static char		 log_path[PATH_MAX];
+static int		 log_syslog;
 static enum log_level	 log_level = LOGL_INFO;
 static char		 log_ident[32] = "connect";
 
@@ -25,6 +32,48 @@ log_open(const char *ident, enum log_level level, FILE *out)
 		snprintf(log_ident, sizeof log_ident, "%s", ident);
 	log_out = out;
 	log_set_level(level);
+}
+
+int
+log_to_file(const char *path)
+{
+	FILE	*f;
+	int	 fd;
+
+	if (strlen(path) >= sizeof log_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	/* 0600: a log names hosts, users and key fingerprints (never keys or passphrases). */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	if ((f = fdopen(fd, "a")) == NULL) {
+		close(fd);
+		return -1;
+	}
+	if (log_out_owned && log_out != NULL)
+		fclose(log_out);
+	log_out = f;
+	log_out_owned = 1;
+	log_syslog = 0;
+	if (log_path != path)
+		snprintf(log_path, sizeof log_path, "%s", path);
+	return 0;
+}
+
+int
+log_reopen(void)
+{
+	if (!log_out_owned || log_path[0] == '\0')
+		return 0;
+	return log_to_file(log_path);
+}
+
+void
+log_to_syslog(void)
+{
+	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_USER);
+	log_syslog = 1;
 }
 
 /* libssh's verbosity follows ours one step behind: its PROTOCOL level is only useful at -vv. */
@@ -70,6 +119,13 @@ log_vwrite(enum log_level level, const char *func, const char *fmt, va_list ap)
 
 	if (!log_enabled(level))
 		return;
+	if (log_syslog) {
+		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG, LOG_DEBUG };
+
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		syslog(prio[level], "%s: %s", log_names[level], msg);
+		return;
+	}
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);

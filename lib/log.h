@@ -15,6 +15,17 @@ enum log_level {
 /* Send log lines to `out` (stderr when NULL) at `level` and above; tags lines with `ident`. */
 void	log_open(const char *ident, enum log_level level, FILE *out);
 
+/*
+ * Write to the file at path instead (appended, created 0600), reopened by
+ * log_reopen() (SIGHUP, logrotate). Returns 0, or -1 with errno (the
+ * previous destination stays).
+ */
+int	log_to_file(const char *path);
+int	log_reopen(void);
+
+/* Send lines to syslog (facility LOG_USER, tagged with the ident) instead. */
+void	log_to_syslog(void);
+
 /* Raise or lower the threshold; also sets the libssh and libevent log levels to match. */
 void	log_set_level(enum log_level level);
 enum log_level log_get_level(void);

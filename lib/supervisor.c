@@ -63,6 +63,12 @@ struct supervisor {
 	unsigned		 sessions_ready;
 	enum session_failure	 last_failure;
 	char			 last_logged[1024];
+	struct timespec		 last_logged_at;
+	char			 last_error[1024];	/* the failure before the current session */
+	struct timespec		 last_error_at;
+	int			 persistent;
+	supervisor_state_fn	 state_fn;
+	void			*state_arg;
 };
 
 static void	supervisor_connect(struct supervisor *);
@@ -76,11 +82,11 @@ elapsed_s(const struct timespec *since)
 	return (double)(now.tv_sec - since->tv_sec) + (now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
-static const char *
+const char *
 supervisor_state_name(enum supervisor_state st)
 {
 	static const char *const names[] = {
-		"new", "connecting", "ready", "reconnecting", "stopping", "stopped"
+		"new", "connecting", "ready", "reconnecting", "failed", "stopping", "stopped"
 	};
 
 	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
@@ -94,6 +100,8 @@ supervisor_set_state(struct supervisor *s, enum supervisor_state st)
 	log_debug("tunnel %s: %s -> %s", s->p->name, supervisor_state_name(s->state),
 	    supervisor_state_name(st));
 	s->state = st;
+	if (s->state_fn != NULL)
+		s->state_fn(s, st, s->state_arg);
 }
 
 struct supervisor *
@@ -331,6 +339,7 @@ static void
 supervisor_fail(struct supervisor *s, int code, const char *why)
 {
 	snprintf(s->error, sizeof s->error, "%s", why);
+	clock_gettime(CLOCK_MONOTONIC, &s->last_logged_at);
 	log_error("%s", why);
 	s->exit_code = code;
 	supervisor_shutdown(s, NULL);
@@ -409,7 +418,8 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 	if (s->state == SUP_STOPPING || s->state == SUP_STOPPED)
 		return;
 
-	if (failure_is_fatal(f)) {
+	if (failure_is_fatal(f) && (!s->persistent || f == SFAIL_HOSTKEY_CHANGED ||
+	    f == SFAIL_LOCAL)) {
 		supervisor_fail(s, failure_exit_code(f), why);
 		return;
 	}
@@ -434,6 +444,9 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 	 */
 	if ((failure_is_cheap(f) || s->state == SUP_READY) && delay > SUP_CHEAP_RETRY_MS)
 		delay = SUP_CHEAP_RETRY_MS / 2 + rand() % (SUP_CHEAP_RETRY_MS / 2 + 1);
+	/* Persistent mode: a refusal is asked again only at the cap (someone may fix the key). */
+	if (failure_is_fatal(f))
+		delay = s->p->backoff_max_ms;
 	/* Say each distinct failure once; repeats only at debug level. */
 	if (strcmp(why, s->last_logged) != 0) {
 		log_warn("%s; retrying in %.1f s (attempt %d)", why, delay / 1000.0, s->attempt);
@@ -441,7 +454,9 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 	} else
 		log_debug("%s; retrying in %.1f s (attempt %d)", why, delay / 1000.0, s->attempt);
 	s->last_failure = f;
-	supervisor_set_state(s, s->sessions_ready > 0 ? SUP_RECONNECTING : SUP_CONNECTING);
+	clock_gettime(CLOCK_MONOTONIC, &s->last_logged_at);
+	supervisor_set_state(s, failure_is_fatal(f) ? SUP_FAILED :
+	    s->sessions_ready > 0 ? SUP_RECONNECTING : SUP_CONNECTING);
 	if (s->ev_retry == NULL)
 		s->ev_retry = evtimer_new(s->base, supervisor_retry_cb, s);
 	tv.tv_sec = delay / 1000;
@@ -466,6 +481,9 @@ supervisor_session_ready(struct supervisor *s, struct session *sess)
 	} else
 		log_info("reconnected to %s after %d attempt(s)", s->target.alias, s->attempt);
 	s->sessions_ready++;
+	/* Say the next failure even if it is the same as the last one (kept for status). */
+	snprintf(s->last_error, sizeof s->last_error, "%s", s->last_logged);
+	s->last_error_at = s->last_logged_at;
 	s->last_logged[0] = '\0';
 	supervisor_set_state(s, SUP_READY);
 	TAILQ_FOREACH(c, &s->conns, entry) {
@@ -677,6 +695,44 @@ supervisor_shutdown(struct supervisor *s, const char *why)
 		event_active(s->ev_reap, EV_TIMEOUT, 0);
 	else
 		event_base_loopexit(s->base, NULL);
+}
+
+void
+supervisor_set_persistent(struct supervisor *s, int on)
+{
+	s->persistent = on;
+}
+
+void
+supervisor_set_state_cb(struct supervisor *s, supervisor_state_fn fn, void *arg)
+{
+	s->state_fn = fn;
+	s->state_arg = arg;
+}
+
+void
+supervisor_info(const struct supervisor *s, struct supervisor_info *out)
+{
+	memset(out, 0, sizeof *out);
+	out->state = s->state;
+	out->state_name = supervisor_state_name(s->state);
+	out->uptime_s = elapsed_s(&s->started_at);
+	out->session_age_s = s->state == SUP_READY ? elapsed_s(&s->ready_at) : -1;
+	out->reconnects = s->sessions_ready > 0 ? s->sessions_ready - 1 : 0;
+	out->attempt = s->attempt;
+	/* While down, the failure now; while up, the one before this session. */
+	if (s->error[0] != '\0') {
+		out->last_error = s->error;
+		out->last_error_age_s = elapsed_s(&s->last_logged_at);
+	} else if (s->last_logged[0] != '\0') {
+		out->last_error = s->last_logged;
+		out->last_error_age_s = elapsed_s(&s->last_logged_at);
+	} else {
+		out->last_error = s->last_error;
+		out->last_error_age_s = s->last_error[0] != '\0' ? elapsed_s(&s->last_error_at) : 0;
+	}
+	out->fwd = s->fwd;
+	out->nfwd = s->nfwd;
 }
 
 enum supervisor_state

@@ -11,11 +11,30 @@ enum supervisor_state {
 	SUP_CONNECTING,		/* first session on its way */
 	SUP_READY,		/* a session is READY: forwards work */
 	SUP_RECONNECTING,	/* the session died; waiting or retrying */
+	SUP_FAILED,		/* persistent mode: an error retrying may not fix; retried at the cap */
 	SUP_STOPPING,		/* shutting down: closing conns */
 	SUP_STOPPED		/* done; see supervisor_exit_code() */
 };
 
 struct supervisor;
+struct forward;
+
+/* A snapshot for status reports; pointers valid until the next loop pass. */
+struct supervisor_info {
+	enum supervisor_state	 state;
+	const char		*state_name;	/* connecting / ready / reconnecting / failed ... */
+	double			 uptime_s;	/* since supervisor_start() */
+	double			 session_age_s;	/* the READY session's age, -1 without one */
+	unsigned		 reconnects;	/* sessions READY after the first */
+	int			 attempt;	/* consecutive failed attempts now */
+	const char		*last_error;	/* the latest failure, "" if none */
+	double			 last_error_age_s;
+	const struct forward	*fwd;		/* the forwards, with their stats */
+	size_t			 nfwd;
+};
+
+/* Told of every state change (status on systemd, readiness waits). */
+typedef void (*supervisor_state_fn)(struct supervisor *, enum supervisor_state, void *arg);
 
 /* A tunnel for profile p (which must outlive it). Returns NULL on memory exhaustion. */
 struct supervisor *supervisor_new(struct event_base *base, const struct profile *p);
@@ -35,6 +54,20 @@ void	supervisor_start(struct supervisor *s);
 
 /* Close everything gracefully and end the loop with exit code 0. Safe from a signal event. */
 void	supervisor_shutdown(struct supervisor *s, const char *why);
+
+/*
+ * Persistent (background) mode: auth refused and an unknown host key under
+ * strict are retried at backoff_max, with the error kept in the status,
+ * instead of stopping the tunnel; a changed host key still stops it.
+ */
+void	supervisor_set_persistent(struct supervisor *s, int on);
+
+void	supervisor_set_state_cb(struct supervisor *s, supervisor_state_fn fn, void *arg);
+
+void	supervisor_info(const struct supervisor *s, struct supervisor_info *out);
+
+/* Lower-case name of a state, as status prints it. */
+const char *supervisor_state_name(enum supervisor_state st);
 
 enum supervisor_state supervisor_state(const struct supervisor *s);
 /* 0 after a requested stop; EX_PROTOCOL (host key), EX_NOPERM (auth), EX_UNAVAILABLE (gave up)... */

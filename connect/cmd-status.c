@@ -1,0 +1,107 @@
+/* cmd-status.c: `connect status [NAME] [--json]`: ask each running instance over its socket. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cmd.h"
+#include "control.h"
+#include "instance.h"
+
+/* Print one instance's status. Returns 0, CMD_EXIT_NOT_RUNNING, or an error code. */
+static int
+status_one(const char *name, int json, int quiet_if_stopped, int *printed)
+{
+	struct instance	 in;
+	char		*reply = NULL, *cause = NULL;
+	size_t		 n;
+	pid_t		 pid;
+
+	if (instance_init(&in, name, &cause) != 0) {
+		fprintf(stderr, "connect: %s\n", cause);
+		free(cause);
+		return EX_USAGE;
+	}
+	if ((pid = instance_running(&in)) == 0) {
+		if (!quiet_if_stopped)
+			fprintf(stderr, "%s: not running\n", name);
+		return CMD_EXIT_NOT_RUNNING;
+	}
+	if (control_call(in.sock_path, json ? "status --json" : "status", 5000, &reply,
+	    &cause) != 0 || reply[0] == '\0') {
+		fprintf(stderr, "connect: %s: running (pid %ld) but its control socket does not "
+		    "answer: %s\n", name, (long)pid, cause != NULL ? cause :
+		    "closed without a reply (another user's instance?)");
+		free(cause);
+		free(reply);
+		return EX_UNAVAILABLE;
+	}
+	n = strlen(reply);
+	while (n > 0 && reply[n - 1] == '\n')
+		reply[--n] = '\0';
+	if (json)
+		printf("%s%s", *printed ? ",\n" : "", reply);
+	else
+		printf("%s%s\n", *printed ? "\n" : "", reply);
+	(*printed)++;
+	free(reply);
+	return 0;
+}
+
+static int
+cmd_status_exec(struct cmd_opts *o)
+{
+	char	**names = NULL, *cause = NULL;
+	int	  json = 0, i, n, rc = 0, r, printed = 0;
+	const char *name = NULL;
+
+	for (i = 0; i < o->argc; i++) {
+		if (cmd_is_flag(o->argv[i], "--json", 'j'))
+			json = 1;
+		else if (o->argv[i][0] == '-' || name != NULL) {
+			fprintf(stderr, "connect: status: unexpected '%s' (connect status --help)\n",
+			    o->argv[i]);
+			return EX_USAGE;
+		} else
+			name = o->argv[i];
+	}
+	if (name != NULL) {
+		rc = status_one(name, json, 0, &printed);
+		if (json && printed)
+			printf("\n");
+		return rc;
+	}
+	if ((n = instance_list(&names, &cause)) < 0) {
+		fprintf(stderr, "connect: %s\n", cause);
+		free(cause);
+		return EX_OSERR;
+	}
+	if (json)
+		printf("[");
+	for (i = 0; i < n; i++) {
+		r = status_one(names[i], json, 1, &printed);
+		if (r != 0 && r != CMD_EXIT_NOT_RUNNING)
+			rc = r;
+		free(names[i]);
+	}
+	free(names);
+	if (json)
+		printf("]\n");
+	else if (printed == 0)
+		printf("no tunnel running\n");
+	return rc;
+}
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.usage = "status [NAME] [--json]",
+	.summary = "state, uptime, reconnects, last error and per-forward counters of running "
+	    "tunnels",
+	.help =
+	    "  NAME           only this one (exit 3 if it is not running)\n"
+	    "  -j, --json     JSON: one object for NAME, else an array of every running tunnel\n"
+	    "\n"
+	    "States: connecting, ready, reconnecting, failed (an error retrying may not fix, retried\n"
+	    "at backoff_max), stopping.\n",
+	.exec = cmd_status_exec,
+};

@@ -1,0 +1,119 @@
+/* cmd-stop.c: `connect stop NAME | --all`: ask over the socket, wait for the exit, report it. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "control.h"
+#include "instance.h"
+
+#define STOP_WAIT_MS	15000
+
+static int
+stop_one(const char *name, int quiet_if_stopped)
+{
+	struct instance	 in;
+	char		*reply = NULL, *cause = NULL;
+	pid_t		 pid, holder;
+	int		 waited;
+
+	if (instance_init(&in, name, &cause) != 0) {
+		fprintf(stderr, "connect: %s\n", cause);
+		free(cause);
+		return EX_USAGE;
+	}
+	if ((pid = instance_running(&in)) == 0) {
+		/* Files left by an instance that died (kill -9): take them and remove them. */
+		if (instance_claim(&in, &holder, &cause) == 0)
+			instance_release(&in);
+		free(cause);
+		if (!quiet_if_stopped)
+			printf("%s: not running\n", name);
+		return 0;
+	}
+	if (control_call(in.sock_path, "stop", 5000, &reply, &cause) != 0 || reply[0] == '\0') {
+		/* A wedged or foreign-uid socket: fall back on the signal, which works for us only. */
+		if (pid > 0 && kill(pid, SIGTERM) == -1) {
+			fprintf(stderr, "connect: %s: cannot stop pid %ld: %s (%s)\n", name, (long)pid,
+			    strerror(errno), cause != NULL ? cause : "no reply on the socket");
+			free(cause);
+			free(reply);
+			return EX_NOPERM;
+		}
+	}
+	free(cause);
+	free(reply);
+	for (waited = 0; waited < STOP_WAIT_MS; waited += 50) {
+		if (instance_running(&in) == 0) {
+			printf("%s: stopped (pid %ld)\n", name, (long)pid);
+			return 0;
+		}
+		usleep(50000);
+	}
+	fprintf(stderr, "connect: %s: pid %ld did not exit within %d s\n", name, (long)pid,
+	    STOP_WAIT_MS / 1000);
+	return EX_TEMPFAIL;
+}
+
+static int
+cmd_stop_exec(struct cmd_opts *o)
+{
+	char	**names = NULL, *cause = NULL;
+	int	  all = 0, i, n, rc = 0, r, stopped = 0;
+	const char *name = NULL;
+
+	for (i = 0; i < o->argc; i++) {
+		if (cmd_is_flag(o->argv[i], "--all", 'a'))
+			all = 1;
+		else if (o->argv[i][0] == '-' || name != NULL) {
+			fprintf(stderr, "connect: stop: unexpected '%s' (connect stop --help)\n",
+			    o->argv[i]);
+			return EX_USAGE;
+		} else
+			name = o->argv[i];
+	}
+	if (all == (name != NULL)) {
+		fprintf(stderr, "connect: stop: name one tunnel, or --all\n");
+		return EX_USAGE;
+	}
+	if (name != NULL)
+		return stop_one(name, 0);
+	if ((n = instance_list(&names, &cause)) < 0) {
+		fprintf(stderr, "connect: %s\n", cause);
+		free(cause);
+		return EX_OSERR;
+	}
+	for (i = 0; i < n; i++) {
+		struct instance	in;
+
+		if (instance_init(&in, names[i], &cause) == 0 && instance_running(&in) != 0) {
+			stopped++;
+			if ((r = stop_one(names[i], 1)) != 0)
+				rc = r;
+		} else
+			(void)stop_one(names[i], 1);	/* stale files: cleaned */
+		free(cause);
+		cause = NULL;
+		free(names[i]);
+	}
+	free(names);
+	if (stopped == 0)
+		printf("no tunnel running\n");
+	return rc;
+}
+
+const struct cmd_entry cmd_stop_entry = {
+	.name = "stop",
+	.usage = "stop NAME | --all",
+	.summary = "stop a running tunnel gracefully and wait for it to exit",
+	.help =
+	    "  NAME           the tunnel to stop (not running: says so, exit 0)\n"
+	    "  -a, --all      every running tunnel of this user\n"
+	    "\n"
+	    "exit status: 0 stopped or not running, 75 did not exit within 15 s, 77 not ours.\n",
+	.exec = cmd_stop_exec,
+};

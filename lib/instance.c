@@ -1,0 +1,242 @@
+/* instance.c: the runtime directory, the locked pid file and the paths of one instance. */
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cause.h"
+#include "instance.h"
+
+int
+instance_dir(char *buf, size_t len, char **cause)
+{
+	const char	*xdg = getenv("XDG_RUNTIME_DIR");
+	struct stat	 sb;
+	int		 n;
+
+	if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(buf, len, "%s/connect", xdg);
+	else
+		n = snprintf(buf, len, "/tmp/connect-%u", (unsigned)getuid());
+	if (n < 0 || (size_t)n >= len) {
+		cause_set(cause, "runtime directory path too long");
+		return -1;
+	}
+	if (mkdir(buf, 0700) == -1 && errno != EEXIST) {
+		cause_set(cause, "cannot create %s: %s", buf, strerror(errno));
+		return -1;
+	}
+	/* lstat: a symlink planted in /tmp by someone else is refused, not followed. */
+	if (lstat(buf, &sb) == -1) {
+		cause_set(cause, "%s: %s", buf, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(sb.st_mode) || sb.st_uid != getuid()) {
+		cause_set(cause, "%s is not a directory owned by uid %u: refusing to use it "
+		    "(remove it, or set XDG_RUNTIME_DIR)", buf, (unsigned)getuid());
+		return -1;
+	}
+	if ((sb.st_mode & 077) != 0 && chmod(buf, 0700) == -1) {
+		cause_set(cause, "%s has mode %04o and cannot be made 0700: %s", buf,
+		    (unsigned)(sb.st_mode & 07777), strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+instance_init(struct instance *in, const char *name, char **cause)
+{
+	size_t	i;
+
+	memset(in, 0, sizeof *in);
+	in->pid_fd = -1;
+	if (name[0] == '\0' || name[0] == '.' || strlen(name) >= sizeof in->name) {
+		cause_set(cause, "'%s' cannot name an instance", name);
+		return -1;
+	}
+	for (i = 0; name[i] != '\0'; i++) {
+		if (name[i] == '/') {
+			cause_set(cause, "'%s' cannot name an instance (no '/')", name);
+			return -1;
+		}
+	}
+	snprintf(in->name, sizeof in->name, "%s", name);
+	if (instance_dir(in->dir, sizeof in->dir, cause) != 0)
+		return -1;
+	if (snprintf(in->pid_path, sizeof in->pid_path, "%s/%s.pid", in->dir, name) >=
+	    (int)sizeof in->pid_path ||
+	    snprintf(in->log_path, sizeof in->log_path, "%s/%s.log", in->dir, name) >=
+	    (int)sizeof in->log_path ||
+	    snprintf(in->sock_path, sizeof in->sock_path, "%s/%s.sock", in->dir, name) >=
+	    (int)sizeof in->sock_path) {
+		cause_set(cause, "runtime path for '%s' too long", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The pid written in the file, 0 if none yet. */
+static pid_t
+instance_read_pid(int fd)
+{
+	char	buf[32];
+	ssize_t	n;
+	long	pid;
+
+	if ((n = pread(fd, buf, sizeof buf - 1, 0)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = strtol(buf, NULL, 10);
+	return pid > 0 ? (pid_t)pid : 0;
+}
+
+int
+instance_claim(struct instance *in, pid_t *holder, char **cause)
+{
+	struct stat	sb_fd, sb_path;
+	int		fd, tries;
+
+	*holder = 0;
+	/*
+	 * The owner unlinks the file before it drops the lock, so the lock we
+	 * get may be on a file that is gone: check the path still names our
+	 * file, and start again if not.
+	 */
+	for (tries = 0; tries < 10; tries++) {
+		fd = open(in->pid_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd == -1) {
+			cause_set(cause, "cannot open %s: %s", in->pid_path, strerror(errno));
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+			if (errno == EWOULDBLOCK) {
+				*holder = instance_read_pid(fd);
+				close(fd);
+				/* No pid: an instance starting, or a reader's brief shared lock. */
+				if (*holder == 0 && tries < 9) {
+					usleep(50000);
+					continue;
+				}
+				return 1;
+			}
+			cause_set(cause, "cannot lock %s: %s", in->pid_path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (fstat(fd, &sb_fd) == 0 && stat(in->pid_path, &sb_path) == 0 &&
+		    sb_fd.st_dev == sb_path.st_dev && sb_fd.st_ino == sb_path.st_ino)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (fd == -1) {
+		cause_set(cause, "%s keeps changing under us", in->pid_path);
+		return -1;
+	}
+	/* Ours. Whatever is left is from an instance that died without cleaning up. */
+	if (ftruncate(fd, 0) == -1) {
+		cause_set(cause, "cannot truncate %s: %s", in->pid_path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	(void)unlink(in->sock_path);
+	in->pid_fd = fd;
+	return 0;
+}
+
+int
+instance_write_pid(struct instance *in, pid_t pid)
+{
+	char	buf[32];
+	int	n;
+
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)pid);
+	if (in->pid_fd == -1 || ftruncate(in->pid_fd, 0) == -1 ||
+	    pwrite(in->pid_fd, buf, (size_t)n, 0) != n)
+		return -1;
+	return 0;
+}
+
+pid_t
+instance_running(const struct instance *in)
+{
+	pid_t	pid;
+	int	fd;
+
+	if ((fd = open(in->pid_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		close(fd);	/* nobody holds it: not running (a stale file) */
+		return 0;
+	}
+	pid = instance_read_pid(fd);
+	close(fd);
+	/* Locked but no pid yet: starting; -1 says "running, pid unknown". */
+	return pid > 0 ? pid : (pid_t)-1;
+}
+
+void
+instance_release(struct instance *in)
+{
+	if (in->pid_fd == -1)
+		return;
+	(void)unlink(in->sock_path);
+	(void)unlink(in->pid_path);
+	close(in->pid_fd);	/* the lock goes with the last descriptor */
+	in->pid_fd = -1;
+}
+
+void
+instance_forget(struct instance *in)
+{
+	if (in->pid_fd != -1)
+		close(in->pid_fd);
+	in->pid_fd = -1;
+}
+
+static int
+instance_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+instance_list(char ***names, char **cause)
+{
+	char		 dir[PATH_MAX], **v = NULL, **nv;
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 len;
+	int		 n = 0;
+
+	*names = NULL;
+	if (instance_dir(dir, sizeof dir, cause) != 0)
+		return -1;
+	if ((d = opendir(dir)) == NULL) {
+		cause_set(cause, "cannot read %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len <= 4 || de->d_name[0] == '.' || strcmp(de->d_name + len - 4, ".pid") != 0)
+			continue;
+		if ((nv = realloc(v, (size_t)(n + 1) * sizeof *v)) == NULL)
+			break;
+		v = nv;
+		if ((v[n] = strndup(de->d_name, len - 4)) == NULL)
+			break;
+		n++;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(v, (size_t)n, sizeof *v, instance_cmp);
+	*names = v;
+	return n;
+}
