@@ -41,6 +41,7 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -82,6 +83,12 @@ static const char *usage_text =
     "      print N (default 1) distinct free TCP ports of 127.0.0.1, one a line.\n"
     "  tnet gen --bytes N [--seed S]\n"
     "      write N bytes of stream S (default 1) to stdout.\n"
+    "  tnet unix PATH REQUEST\n"
+    "      send REQUEST and a newline on the unix stream socket PATH, copy the reply to stdout\n"
+    "      until EOF (a control-socket client of our own: no uid of its own to check).\n"
+    "  tnet dgram PATH --secs S\n"
+    "      bind a unix datagram socket at PATH (as systemd's NOTIFY_SOCKET) and print each\n"
+    "      datagram received, then a line \"--\", for S seconds.\n"
     "sizes take a k, m or g suffix (KiB, MiB, GiB); --timeout defaults to 120 s; exit 0 means ok.\n";
 
 /* ---------------------------------------------------------------- helpers */
@@ -1573,6 +1580,78 @@ cmd_freeport(int argc, char **argv)
 }
 
 static int
+unix_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof *sun);
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun->sun_path) {
+		fprintf(stderr, "tnet: %s: path too long\n", path);
+		return -1;
+	}
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
+static int
+cmd_unix(int argc, char **argv)
+{
+	struct sockaddr_un	sun;
+	char			buf[4096];
+	ssize_t			n;
+	int			fd;
+
+	if (argc != 2)
+		usage();
+	if (unix_addr(argv[0], &sun) != 0 || (fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return 1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		fprintf(stderr, "tnet: connect %s: %s\n", argv[0], strerror(errno));
+		return 1;
+	}
+	if (write(fd, argv[1], strlen(argv[1])) == -1 || write(fd, "\n", 1) == -1) {
+		fprintf(stderr, "tnet: write: %s\n", strerror(errno));
+		return 1;
+	}
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		fwrite(buf, 1, (size_t)n, stdout);
+	close(fd);
+	return 0;
+}
+
+static int
+cmd_dgram(int argc, char **argv)
+{
+	struct sockaddr_un	sun;
+	struct pollfd		pfd;
+	char			buf[4096];
+	ssize_t			n;
+	time_t			end;
+	int			fd;
+
+	if (argc != 3 || strcmp(argv[1], "--secs") != 0)
+		usage();
+	end = time(NULL) + atoi(argv[2]);
+	if (unix_addr(argv[0], &sun) != 0 || (fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
+		return 1;
+	unlink(argv[0]);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		fprintf(stderr, "tnet: bind %s: %s\n", argv[0], strerror(errno));
+		return 1;
+	}
+	while (time(NULL) < end) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		if ((n = recv(fd, buf, sizeof buf, 0)) > 0)
+			printf("%.*s\n--\n", (int)n, buf);
+	}
+	close(fd);
+	unlink(argv[0]);
+	return 0;
+}
+
+static int
 cmd_gen(int argc, char **argv)
 {
 	struct copts	o;
@@ -1619,6 +1698,8 @@ main(int argc, char **argv)
 		{ "probe", cmd_probe },
 		{ "freeport", cmd_freeport },
 		{ "gen", cmd_gen },
+		{ "unix", cmd_unix },
+		{ "dgram", cmd_dgram },
 	};
 	size_t i;
 

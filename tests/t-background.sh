@@ -1,0 +1,325 @@
+#!/bin/sh
+# t-background.sh: connect -d (readiness, idempotence, failures that leave nothing behind), the
+# runtime files, status/stop/list/init, the control socket's uid check, SIGHUP, sd_notify, and the
+# agent entrypoint, against a real OpenSSH sshd on loopback.
+. "$(dirname "$0")/lib.sh"
+t_init background
+
+CONNECT=${CONNECT:-$TOP/tests/connect-asan}
+
+if ! sshd_start; then
+	t_fail sshd "the test sshd did not start (see above): integration tests cannot run"
+	t_done
+fi
+
+set -- $($TNET freeport 12)
+P_WEB=$1 P_API=$2 P_FILES=$3 P_ECHO=$4 P_DEAD=$5
+L_WEB=$6 L_API=$7 L_FILES=$8 L_ECHO=$9
+shift 9
+L_BUSY=$1 L_X=$2 L_Y=$3
+services_start "$P_WEB" "$P_API" "$P_FILES" --echo "$P_ECHO"
+
+export XDG_CONFIG_HOME="$T/cfg" XDG_RUNTIME_DIR="$T/run"
+mkdir -p "$T/cfg/connect" "$T/run"
+RUN=$T/run/connect
+fwd() {	# fwd NAME LPORT RPORT [EXTRA]: a [forward] section
+	printf '%s\n' "[forward $1]" "local_port = $2" "remote_host = 127.0.0.1" "remote_port = $3" \
+	    ${4:+"$4"} ""
+}
+# The ClearML trio: web, api (health /debug.ping, built in), files; plus an echo forward.
+write_profile "$T/cfg/connect/st.ini" "default_forwards = no" "" \
+    "$(fwd web "$L_WEB" "$P_WEB")" "$(fwd api "$L_API" "$P_API" "health = /debug.ping")" \
+    "$(fwd files "$L_FILES" "$P_FILES")" "$(fwd echo "$L_ECHO" "$P_ECHO")" \
+    "[keepalive]" "interval = 1s" "count = 3" "" "[reconnect]" "backoff_max = 1s"
+
+get() { curl -s -m 5 "http://127.0.0.1:$1/"; }
+# no_instance NAME: no file of NAME's in the runtime dir and no process running its profile.
+no_instance() {
+	[ ! -e "$RUN/$1.pid" ] && [ ! -e "$RUN/$1.sock" ] &&
+	    ! ps -eo args | grep -v grep | grep -q -- "-d.* $1\$"
+}
+
+# ---------------------------------------------------------------- -d: ready means ready
+$CONNECT -d st >"$T/d1.out" 2>&1
+rc=$?
+w=$(get "$L_WEB") a=$(get "$L_API") f=$(get "$L_FILES")
+if [ $rc = 0 ] && [ "$w" = "service web" ] && [ "$a" = "service api" ] && [ "$f" = "service files" ]
+then
+	t_pass "-d exits 0 once ready; a request through each forward right after it succeeds"
+else
+	t_fail "-d readiness" "exit $rc, got '$w' '$a' '$f': $(cat "$T/d1.out")"
+fi
+PID=$(cat "$RUN/st.pid" 2>/dev/null)
+if t_alive "$PID" && grep -q "ready (pid $PID)" "$T/d1.out"; then
+	t_pass "-d leaves the daemon running; its pid file names it"
+else
+	t_fail "-d daemon" "pid '$PID': $(cat "$T/d1.out")"
+fi
+modes="$(stat -c %a "$RUN") $(stat -c %a "$RUN/st.sock") $(stat -c %a "$RUN/st.log")"
+if [ "$modes" = "700 600 600" ]; then
+	t_pass "runtime dir 0700, control socket and log 0600"
+else
+	t_fail "runtime file modes" "dir/sock/log: $modes"
+fi
+
+$CONNECT -d st >"$T/d2.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q "already running (pid $PID)" "$T/d2.out" &&
+    [ "$(cat "$RUN/st.pid")" = "$PID" ]; then
+	t_pass "-d again is a no-op: 'already running', exit 0, same daemon"
+else
+	t_fail "-d idempotent" "exit $rc: $(cat "$T/d2.out")"
+fi
+
+$CONNECT st >"$T/fg2.out" 2>&1
+rc=$?
+if [ $rc = 73 ] && grep -q "already running" "$T/fg2.out"; then
+	t_pass "a foreground run of a running tunnel is refused (73) and says why"
+else
+	t_fail "foreground while running" "exit $rc: $(cat "$T/fg2.out")"
+fi
+
+# ---------------------------------------------------------------- status after a known transfer
+# field FORWARD KEY: a number from that forward's object in $T/st.json.
+field() {
+	tr '{' '\n' <"$T/st.json" | grep "\"name\":\"$1\"" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
+}
+# The counters before: the readiness requests above went through too.
+$CONNECT status st --json >"$T/st.json" 2>&1
+t0=$(field web total) u0=$(field web bytes_up) d0=$(field web bytes_down)
+# 3 web requests (sizes as curl counts them) and 100000 bytes through the echo forward.
+up=0 down=0
+for i in 1 2 3; do
+	s=$(curl -s -m 5 -o /dev/null -w '%{size_request} %{size_header} %{size_download}' \
+	    "http://127.0.0.1:$L_WEB/")
+	set -- $s
+	up=$((up + $1)) down=$((down + $2 + $3))
+done
+$TNET echo 127.0.0.1 "$L_ECHO" --bytes 100000 >/dev/null 2>&1 || t_fail "echo transfer" "failed"
+$CONNECT status st --json >"$T/st.json" 2>&1
+got="$(($(field web total) - t0)) $(($(field web bytes_up) - u0)) $(($(field web bytes_down) - d0))"
+got="$got $(field web open)"
+if [ "$got" = "3 $up $down 0" ]; then
+	t_pass "status --json: 3 more web connections, bytes up +$up / down +$down exactly, 0 open"
+else
+	t_fail "status --json web counts" "want '3 $up $down 0', got '$got': $(cat "$T/st.json")"
+fi
+got="$(field echo total) $(field echo bytes_up) $(field echo bytes_down)"
+if [ "$got" = "1 100000 100000" ]; then
+	t_pass "status --json: echo forward 100000 bytes each way"
+else
+	t_fail "status --json echo counts" "got '$got'"
+fi
+if grep -q "\"state\":\"ready\"" "$T/st.json" && grep -q "\"pid\":$PID," "$T/st.json"; then
+	t_pass "status --json: state ready, the daemon's pid"
+else
+	t_fail "status --json state" "$(cat "$T/st.json")"
+fi
+$CONNECT status >"$T/st.txt" 2>&1
+if grep -q "^st  ready  pid $PID" "$T/st.txt" && grep -q "web .*127.0.0.1:$L_WEB -> .*total $((t0 + 3))" "$T/st.txt"
+then
+	t_pass "status (table): state line and per-forward counters"
+else
+	t_fail "status table" "$(cat "$T/st.txt")"
+fi
+$CONNECT list >"$T/list.txt" 2>&1
+if grep -q "^st  *ready (pid $PID)" "$T/list.txt"; then
+	t_pass "list shows the profile as running"
+else
+	t_fail "list" "$(cat "$T/list.txt")"
+fi
+
+# ---------------------------------------------------------------- control socket: other uids
+if t_is_root && command -v setpriv >/dev/null 2>&1; then
+	# Open the directories up (as a careless setup would): the uid check must still refuse.
+	chmod o+x "$T" "$T/run" "$RUN"
+	chmod 666 "$RUN/st.sock"
+	out=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$TNET" unix "$RUN/st.sock" status 2>&1)
+	chmod 700 "$RUN"
+	chmod 600 "$RUN/st.sock"
+	if [ -z "$out" ] && wait_log "$RUN/st.log" "refused a connection from uid 65534" 5; then
+		t_pass "control socket refuses another uid (65534), with a log line"
+	else
+		t_fail "control socket uid check" "reply '$out'; log: $(tail -2 "$RUN/st.log")"
+	fi
+	own=$("$TNET" unix "$RUN/st.sock" status)
+	case $own in
+	"st  ready"*) t_pass "... and still answers its own uid" ;;
+	*) t_fail "control socket own uid" "reply '$own'" ;;
+	esac
+else
+	t_skip "control socket refuses another uid" "needs root and setpriv to act as another uid"
+fi
+
+# ---------------------------------------------------------------- SIGHUP reopens the log
+mv "$RUN/st.log" "$RUN/st.log.1"
+kill -HUP "$PID"
+if wait_log "$RUN/st.log" "log reopened" 5 && t_alive "$PID"; then
+	t_pass "SIGHUP reopens the log file (logrotate)"
+else
+	t_fail "SIGHUP" "no new log: $(ls "$RUN")"
+fi
+
+# ---------------------------------------------------------------- the daemon survives sshd
+sshd_stop
+sleep 1
+sshd_restart
+ok=0
+for i in $(seq 1 50); do
+	[ "$(get "$L_WEB")" = "service web" ] && { ok=1; break; }
+	sleep 0.2
+done
+if [ $ok = 1 ] && t_alive "$PID"; then
+	t_pass "the background tunnel survives an sshd restart"
+else
+	t_fail "background after sshd restart" "$(tail -5 "$RUN/st.log")"
+fi
+$CONNECT status st --json >"$T/st2.json"
+if grep -q '"reconnects":1' "$T/st2.json" && grep -q '"last_error":"[^"]' "$T/st2.json"; then
+	t_pass "status counts the reconnect and keeps the last error"
+else
+	t_fail "status after reconnect" "$(cat "$T/st2.json")"
+fi
+
+# ---------------------------------------------------------------- stop
+$CONNECT stop st >"$T/stop.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q "stopped (pid $PID)" "$T/stop.out" && ! t_alive "$PID" && no_instance st
+then
+	t_pass "stop: waits for the exit, reports it, files removed"
+else
+	t_fail "stop" "exit $rc: $(cat "$T/stop.out"); files: $(ls "$RUN")"
+fi
+$CONNECT status st >"$T/st3.out" 2>&1
+rc=$?
+if [ $rc = 3 ] && grep -q "not running" "$T/st3.out"; then
+	t_pass "status of a stopped tunnel: 'not running', exit 3"
+else
+	t_fail "status stopped" "exit $rc: $(cat "$T/st3.out")"
+fi
+
+# ---------------------------------------------------------------- kill -9: stale files
+$CONNECT -d st >"$T/d3.out" 2>&1
+PID=$(cat "$RUN/st.pid" 2>/dev/null)
+kill -9 "$PID" 2>/dev/null
+t_wait_exit "$PID" 5 >/dev/null 2>&1
+sleep 0.2
+stale=$(ls "$RUN" | tr '\n' ' ')
+$CONNECT status st >/dev/null 2>&1
+src=$?
+$CONNECT -d st >"$T/d4.out" 2>&1
+rc=$?
+NPID=$(cat "$RUN/st.pid" 2>/dev/null)
+case $stale in *st.pid*) s1=1 ;; *) s1=0 ;; esac
+if [ $s1 = 1 ] && [ $src = 3 ] && [ $rc = 0 ] && [ "$NPID" != "$PID" ] && t_alive "$NPID" &&
+    [ "$(get "$L_WEB")" = "service web" ]; then
+	t_pass "kill -9: stale files seen as not running (3), the next -d replaces them"
+else
+	t_fail "stale files" "left: $stale; status $src; -d $rc: $(cat "$T/d4.out")"
+fi
+$CONNECT stop --all >"$T/stopall.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && ! t_alive "$NPID" && no_instance st; then
+	t_pass "stop --all"
+else
+	t_fail "stop --all" "exit $rc: $(cat "$T/stopall.out")"
+fi
+
+# ---------------------------------------------------------------- -d failures leave nothing
+# fail_case NAME WANT_RC WANT_TEXT SED PROFILE_LINES...: write the profile (then edit it with the
+# sed expression SED, if not empty); -d must fail with WANT_RC, say WANT_TEXT, and leave no process
+# and no file behind.
+fail_case() {
+	_fc_n=$1 _fc_rc=$2 _fc_txt=$3 _fc_sed=$4
+	shift 4
+	write_profile "$T/cfg/connect/$_fc_n.ini" "$@"
+	[ -n "$_fc_sed" ] && sed -i "$_fc_sed" "$T/cfg/connect/$_fc_n.ini"
+	$CONNECT -d --wait 4 "$_fc_n" >"$T/$_fc_n.out" 2>&1
+	_fc_got=$?
+	sleep 0.3
+	if [ $_fc_got = "$_fc_rc" ] && grep -q -- "$_fc_txt" "$T/$_fc_n.out" && no_instance "$_fc_n"
+	then
+		t_pass "-d fails with $_fc_rc ($_fc_txt) and leaves nothing running"
+	else
+		t_fail "-d failure $_fc_n" "exit $_fc_got (want $_fc_rc): $(cat "$T/$_fc_n.out");" \
+		    "left: $(ls "$RUN")"
+	fi
+}
+ssh-keygen -q -t ed25519 -N '' -f "$T/wrong_key" >/dev/null 2>&1
+fail_case badauth 77 "wrong_key" "s|^identity = .*|identity = $T/wrong_key|" \
+    "default_forwards = no" "$(fwd web "$L_X" "$P_WEB")"
+"$TNET" serve --http "$L_BUSY:busy" --pidfile "$T/busy.pid" >/dev/null 2>&1 &
+BUSY=$!
+t_track $BUSY
+wait_port "$L_BUSY"
+fail_case busy 73 "$L_BUSY" "" "default_forwards = no" "$(fwd web "$L_BUSY" "$P_WEB")"
+kill $BUSY
+# Nothing listening where sshd should be: retried until --wait runs out.
+fail_case timeout 75 "not ready within 4 s" "s/^port = .*/port = $P_DEAD/" \
+    "default_forwards = no" "$(fwd web "$L_Y" "$P_WEB")"
+
+# ---------------------------------------------------------------- sd_notify in the foreground
+"$TNET" dgram "$T/notify.sock" --secs 30 >"$T/notify.out" 2>&1 &
+NL=$!
+t_track $NL
+sleep 0.3
+NOTIFY_SOCKET=$T/notify.sock $CONNECT st >"$T/fg.log" 2>&1 &
+FG=$!
+t_track $FG
+wait_log "$T/notify.out" "READY=1" 15
+w=$(get "$L_WEB")
+t_stop $FG TERM 10 >/dev/null
+rc=$?
+if grep -q "READY=1" "$T/notify.out" && [ "$w" = "service web" ] && [ $rc = 0 ] &&
+    grep -q "STOPPING=1" "$T/notify.out"; then
+	t_pass "foreground under systemd: READY=1 on readiness, STOPPING=1 on SIGTERM (exit 0)"
+else
+	t_fail "sd_notify" "exit $rc; got: $(tr '\n' ' ' <"$T/notify.out")"
+fi
+
+# ---------------------------------------------------------------- init
+$CONNECT init new1 --id abc_123 --host example.invalid -p 2222 >"$T/init.out" 2>&1
+rc=$?
+f=$T/cfg/connect/new1.ini
+if [ $rc = 0 ] && [ "$(stat -c %a "$f")" = 600 ] && grep -q "^id = abc_123" "$f" &&
+    grep -q "^port = 2222" "$f"; then
+	t_pass "init writes a 0600 profile with the values given"
+else
+	t_fail "init" "exit $rc: $(cat "$T/init.out")"
+fi
+sum=$(cksum <"$f")
+$CONNECT init new1 --id other >"$T/init2.out" 2>&1
+rc=$?
+if [ $rc = 73 ] && grep -q "force" "$T/init2.out" && [ "$(cksum <"$f")" = "$sum" ]; then
+	t_pass "init refuses to overwrite without --force (73), file untouched"
+else
+	t_fail "init overwrite" "exit $rc: $(cat "$T/init2.out")"
+fi
+$CONNECT init new1 --id other --force >/dev/null 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q "^id = other" "$f"; then
+	t_pass "init --force replaces it"
+else
+	t_fail "init --force" "exit $rc"
+fi
+$CONNECT init new2 --id 'bad id' >"$T/init3.out" 2>&1
+rc=$?
+if [ $rc = 64 ] && [ ! -e "$T/cfg/connect/new2.ini" ] && grep -q "id" "$T/init3.out"; then
+	t_pass "init with a bad id: usage error, nothing written"
+else
+	t_fail "init bad id" "exit $rc: $(cat "$T/init3.out")"
+fi
+
+# ---------------------------------------------------------------- help
+ok=1
+for c in up status stop list init; do
+	$CONNECT $c --help 2>&1 | grep -q "^usage: connect .*$c\|^usage: connect \[up\]" || ok=0
+	$CONNECT help $c 2>&1 | grep -q "^usage: connect" || ok=0
+done
+if [ $ok = 1 ] && $CONNECT --help | grep -q "status \[NAME\]"; then
+	t_pass "--help for the program and each command (connect CMD --help, connect help CMD)"
+else
+	t_fail "--help" "some command lacks its help"
+fi
+
+t_done
