@@ -44,6 +44,18 @@ enum auth_step {
 	AUTH_KEY_SIGN,	/* signing with the private key */
 };
 
+/*
+ * A SYN lost while the path was down is sent again by the kernel only after
+ * 1, 3, 7 s: after an outage, a connect started just before the path came
+ * back would wait seconds for nothing. So while a connect is unanswered,
+ * another socket dials the same address every SESSION_REDIAL_MS, at most
+ * SESSION_DIALS at once (with their own retransmissions, some SYN leaves
+ * every second of the connect deadline). The first to connect is used and
+ * the others closed: the server sees at most a few bare TCP handshakes.
+ */
+#define SESSION_DIALS		4
+#define SESSION_REDIAL_MS	1000
+
 struct session {
 	struct event_base	*base;
 	struct evdns_base	*dns;
@@ -60,6 +72,10 @@ struct session {
 	struct evdns_getaddrinfo_request *dns_req;
 	struct evutil_addrinfo	*ai_list, *ai_next;
 	char			 connect_error[256];
+	const struct evutil_addrinfo *dial_ai;	/* the address being dialled */
+	int			 extra_fd[SESSION_DIALS - 1];	/* more dials to it, -1 if unused */
+	struct event		*extra_ev[SESSION_DIALS - 1];
+	struct event		*ev_redial;
 
 	int			 fd;		/* ours: libevent watches it */
 	int			 ssh_fd;	/* the dup libssh owns while it is open */
@@ -112,17 +128,36 @@ session_set_state(struct session *s, enum session_state st)
 		s->cb->state_changed(s, st, s->arg);
 }
 
+/* Close the extra dials (connected or not): one connection is enough. */
+static void
+session_close_extras(struct session *s)
+{
+	size_t	i;
+
+	for (i = 0; i < SESSION_DIALS - 1; i++) {
+		if (s->extra_ev[i] != NULL) {
+			event_free(s->extra_ev[i]);
+			s->extra_ev[i] = NULL;
+		}
+		if (s->extra_fd[i] != -1) {
+			evutil_closesocket(s->extra_fd[i]);
+			s->extra_fd[i] = -1;
+		}
+	}
+}
+
 /* Stop every event; nothing of ours runs for this session afterwards. */
 static void
 session_quiesce(struct session *s)
 {
 	struct event	*evs[] = { s->ev_read, s->ev_write, s->ev_deadline, s->ev_kick,
-	    s->ev_keepalive, s->ev_probe };
+	    s->ev_keepalive, s->ev_probe, s->ev_redial };
 	size_t		 i;
 
 	for (i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i] != NULL)
 			event_del(evs[i]);
+	session_close_extras(s);
 	s->ev_write_on = 0;
 	if (s->dns_req != NULL) {
 		struct evdns_getaddrinfo_request *req = s->dns_req;
@@ -278,6 +313,8 @@ session_new(struct event_base *base, struct evdns_base *dns, const struct sessio
 	s->arg = arg;
 	s->fd = -1;
 	s->ssh_fd = -1;
+	for (size_t i = 0; i < SESSION_DIALS - 1; i++)
+		s->extra_fd[i] = -1;
 	return s;
 }
 
@@ -875,27 +912,123 @@ session_start_ssh(struct session *s)
 	session_step(s);
 }
 
-static void
-session_connected_cb(evutil_socket_t fd, short what, void *arg)
+/* A non-blocking socket connecting to ai. Returns it, or -1 with s->connect_error set. */
+static int
+session_dial(struct session *s, const struct evutil_addrinfo *ai)
 {
-	struct session	*s = arg;
-	int		 err = 0;
-	socklen_t	 len = sizeof err;
+	int	fd;
 
-	(void)what;
+	if ((fd = socket(ai->ai_family, SOCK_STREAM, IPPROTO_TCP)) == -1) {
+		snprintf(s->connect_error, sizeof s->connect_error, "socket: %s", strerror(errno));
+		return -1;
+	}
+	evutil_make_socket_nonblocking(fd);
+	evutil_make_socket_closeonexec(fd);
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 && errno != EINPROGRESS) {
+		snprintf(s->connect_error, sizeof s->connect_error, "%s: %s", s->peer,
+		    strerror(errno));
+		evutil_closesocket(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Did the connect on fd succeed? Returns 0, or the error (also put in s->connect_error). */
+static int
+session_dial_result(struct session *s, int fd)
+{
+	int		err = 0;
+	socklen_t	len = sizeof err;
+
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0) {
 		snprintf(s->connect_error, sizeof s->connect_error, "%s: %s", s->peer,
 		    strerror(err));
 		log_debug("connect to %s failed: %s", s->peer, strerror(err));
+	}
+	return err;
+}
+
+static void
+session_connected_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)what;
+	if (session_dial_result(s, fd) != 0) {
+		/* A refusal or an unreachable address: the other dials to it would fare no better. */
+		session_close_extras(s);
+		event_del(s->ev_redial);
 		evutil_closesocket(s->fd);
 		s->fd = -1;
 		session_connect_next(s);
 		return;
 	}
 	log_debug("TCP connected to %s", s->peer);
+	session_close_extras(s);
+	event_del(s->ev_redial);
 	session_start_ssh(s);
+}
+
+/* One of the extra dials answered: it becomes the connection. */
+static void
+session_extra_connected_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+	size_t		 i;
+
+	(void)what;
+	for (i = 0; i < SESSION_DIALS - 1 && s->extra_fd[i] != fd; i++)
+		;
+	if (i == SESSION_DIALS - 1)
+		return;
+	if (session_dial_result(s, fd) != 0) {
+		event_free(s->extra_ev[i]);
+		s->extra_ev[i] = NULL;
+		evutil_closesocket(fd);
+		s->extra_fd[i] = -1;
+		return;		/* the first dial still decides */
+	}
+	log_debug("TCP connected to %s (dial %zu of the same address)", s->peer, i + 2);
+	event_del(s->ev_write);
+	evutil_closesocket(s->fd);
+	s->fd = fd;
+	s->extra_fd[i] = -1;	/* now s->fd: not closed with the extras */
+	session_close_extras(s);
+	event_del(s->ev_redial);
+	session_start_ssh(s);
+}
+
+/* Unanswered for SESSION_REDIAL_MS: dial the same address once more (see SESSION_DIALS). */
+static void
+session_redial_cb(evutil_socket_t unused, short what, void *arg)
+{
+	struct session	*s = arg;
+	struct timeval	 tv;
+	size_t		 i;
+	int		 fd;
+
+	(void)unused;
+	(void)what;
+	if (s->state != SESSION_CONNECTING || s->dial_ai == NULL)
+		return;
+	for (i = 0; i < SESSION_DIALS - 1 && s->extra_fd[i] != -1; i++)
+		;
+	if (i == SESSION_DIALS - 1)
+		return;		/* enough in flight: their retransmissions cover the rest */
+	if ((fd = session_dial(s, s->dial_ai)) == -1)
+		return;
+	if ((s->extra_ev[i] = event_new(s->base, fd, EV_WRITE, session_extra_connected_cb,
+	    s)) == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	s->extra_fd[i] = fd;
+	event_add(s->extra_ev[i], NULL);
+	log_debug("connect to %s unanswered: dialling it again (%zu in flight)", s->peer, i + 2);
+	ms_to_tv(SESSION_REDIAL_MS, &tv);
+	event_add(s->ev_redial, &tv);
 }
 
 /* Try the next resolved address; fail when none is left. */
@@ -903,6 +1036,7 @@ static void
 session_connect_next(struct session *s)
 {
 	struct evutil_addrinfo	*ai;
+	struct timeval		 tv;
 	char			 addr[INET6_ADDRSTRLEN];
 	const void		*in;
 
@@ -914,29 +1048,21 @@ session_connect_next(struct session *s)
 		evutil_inet_ntop(ai->ai_family, in, addr, sizeof addr);
 		snprintf(s->peer, sizeof s->peer, ai->ai_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
 		    addr, s->t->port);
-		s->fd = socket(ai->ai_family, SOCK_STREAM, IPPROTO_TCP);
-		if (s->fd == -1) {
-			snprintf(s->connect_error, sizeof s->connect_error, "socket: %s",
-			    strerror(errno));
+		if ((s->fd = session_dial(s, ai)) == -1)
 			continue;
-		}
-		evutil_make_socket_nonblocking(s->fd);
-		evutil_make_socket_closeonexec(s->fd);
-		if (connect(s->fd, ai->ai_addr, ai->ai_addrlen) == -1 && errno != EINPROGRESS) {
-			snprintf(s->connect_error, sizeof s->connect_error, "%s: %s", s->peer,
-			    strerror(errno));
-			evutil_closesocket(s->fd);
-			s->fd = -1;
-			continue;
-		}
 		if (s->ev_write != NULL)
 			event_free(s->ev_write);
 		s->ev_write = event_new(s->base, s->fd, EV_WRITE, session_connected_cb, s);
-		if (s->ev_write == NULL) {
+		if (s->ev_redial == NULL)
+			s->ev_redial = evtimer_new(s->base, session_redial_cb, s);
+		if (s->ev_write == NULL || s->ev_redial == NULL) {
 			session_fail(s, SFAIL_LOCAL, "out of memory");
 			return;
 		}
 		event_add(s->ev_write, NULL);
+		s->dial_ai = ai;
+		ms_to_tv(SESSION_REDIAL_MS, &tv);
+		event_add(s->ev_redial, &tv);
 		return;
 	}
 	session_fail(s, SFAIL_CONNECT, "cannot connect to %s port %d: %s", s->t->hostname,
@@ -1034,6 +1160,8 @@ session_free(struct session *s)
 		event_free(s->ev_keepalive);
 	if (s->ev_probe != NULL)
 		event_free(s->ev_probe);
+	if (s->ev_redial != NULL)
+		event_free(s->ev_redial);
 	if (s->fd != -1)
 		evutil_closesocket(s->fd);
 	if (s->ai_list != NULL)

@@ -226,6 +226,13 @@ else
 	t_fail "silent path: detection" "$(tail -n +$((la + 1)) "$T/a.log" | tail -3)"
 fi
 while [ $(($(now_ms) - t_down)) -lt 6000 ]; do sleep 0.1; done
+# Attempts meanwhile hang in TCP connect: a socket more dials every second (a SYN lost to the
+# outage is otherwise sent again only after 1, 3, 7 s).
+if tail -n +$((la + 1)) "$T/a.log" | grep -q "unanswered: dialling it again (2 in flight)"; then
+	t_pass "silent path: an unanswered connect is dialled again each second"
+else
+	t_fail "silent path: redial" "$(tail -n +$((la + 1)) "$T/a.log" | grep -i connect | tail -3)"
+fi
 la=$(lines "$T/a.log")
 lb=$(lines "$T/b.log")
 ip netns exec "$NS" ip link set "$VN" up
