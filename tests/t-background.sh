@@ -175,10 +175,39 @@ else
 	t_fail "background after sshd restart" "$(tail -5 "$RUN/st.log")"
 fi
 $CONNECT status st --json >"$T/st2.json"
-if grep -q '"reconnects":1' "$T/st2.json" && grep -q '"last_error":"[^"]' "$T/st2.json"; then
+if grep -q '"reconnects":1,' "$T/st2.json" && grep -q '"last_error":"[^"]' "$T/st2.json"; then
 	t_pass "status counts the reconnect and keeps the last error"
 else
 	t_fail "status after reconnect" "$(cat "$T/st2.json")"
+fi
+
+# ---------------------------------------------------------------- background: auth refused later
+# Once running, a refusal does not end the daemon: state failed, the error in status, retried at
+# the cap (backoff_max = 1s here), and it recovers by itself once the key is accepted again.
+cp "$T/authorized_keys" "$T/authorized_keys.saved"
+: >"$T/authorized_keys"
+sshd_restart
+ok=0
+for i in $(seq 1 50); do
+	$CONNECT status st --json >"$T/st4.json" 2>/dev/null
+	grep -q '"state":"failed"' "$T/st4.json" && { ok=1; break; }
+	sleep 0.2
+done
+if [ $ok = 1 ] && grep -q '"last_error":"[^"]*authenticat' "$T/st4.json" && t_alive "$PID"; then
+	t_pass "background: auth refused after start keeps the daemon, status shows failed + the error"
+else
+	t_fail "background auth refused" "$(cat "$T/st4.json"); $(tail -3 "$RUN/st.log")"
+fi
+cp "$T/authorized_keys.saved" "$T/authorized_keys"
+ok=0
+for i in $(seq 1 50); do
+	[ "$(get "$L_WEB")" = "service web" ] && { ok=1; break; }
+	sleep 0.2
+done
+if [ $ok = 1 ] && t_alive "$PID"; then
+	t_pass "background: once the key is accepted again the tunnel is back by itself"
+else
+	t_fail "background auth recovery" "$(tail -3 "$RUN/st.log")"
 fi
 
 # ---------------------------------------------------------------- stop
