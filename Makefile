@@ -57,6 +57,10 @@ tests/unit-asan: tests/unit.c tests/unit.h $(LIB_SRCS) $(HDRS)
 tests/tnet: tests/tnet.c
 	$(CC) $(ALLCFLAGS) -o $@ tests/tnet.c $(DEPLIBS)
 
+# Linux/glibc only (dlsym RTLD_NEXT); the wake-from-sleep test skips without it.
+tests/fakeclock.so: tests/fakeclock.c
+	$(CC) -std=c11 -O2 -fPIC -shared -o $@ tests/fakeclock.c -ldl || rm -f $@
+
 tests/fproxy: tests/fproxy.c
 	$(CC) $(ALLCFLAGS) -o $@ tests/fproxy.c $(DEPLIBS)
 
@@ -64,7 +68,7 @@ deps:
 	sh tests/deps.sh
 
 test: deps
-	$(MAKE) all tests/connect-asan tests/unit-asan tests/tnet tests/fproxy
+	$(MAKE) all tests/connect-asan tests/unit-asan tests/tnet tests/fproxy tests/fakeclock.so
 	sh tests/run.sh
 
 demo: deps

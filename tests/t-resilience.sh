@@ -280,4 +280,44 @@ else
 fi
 cp "$T/authorized_keys.saved" "$T/authorized_keys"
 
+# ---------------------------------------------------------------- waking from sleep
+# The wall clock jumps (tests/fakeclock.so adds seconds to CLOCK_REALTIME only, as a resume does)
+# while the path is silently dead: connect must probe at once instead of waiting out keepalive
+# (here 4 s x 5 = 20 s of silence). The plain build: ASan must be first in the library list.
+FAKE=$TOP/tests/fakeclock.so
+if [ -f "$FAKE" ] && [ -x "$TOP/connect/connect" ]; then
+	fwd_lines 64 30s | sed 's/^interval = .*/interval = 4s/; s/^count = .*/count = 5/' \
+	    >"$T/sleep.fwd"
+	write_profile "$T/sleep.ini" "$(cat "$T/sleep.fwd")"
+	sed -i.bak "s/^port = .*/port = $P_PROXY/" "$T/sleep.ini"
+	echo 0 >"$T/clock.off"
+	FAKECLOCK_FILE=$T/clock.off LD_PRELOAD=$FAKE "$TOP/connect/connect" -F "$T/sleep.ini" -v \
+	    >"$T/sleep.log" 2>&1 &
+	CP=$!
+	t_track $CP
+	wait_log "$T/sleep.log" "connected to" 15
+	kill -USR1 $FP
+	echo 3600 >"$T/clock.off"	# "slept" an hour
+	t0=$(now_ms)
+	if wait_log "$T/sleep.log" "did not answer an urgent keepalive" 15; then
+		dt=$(($(now_ms) - t0))
+		if grep -q "wall clock jumped" "$T/sleep.log" && [ $dt -lt 15000 ]; then
+			t_pass "wake from sleep: clock jump noticed, dead session found by an urgent probe after ${dt} ms (keepalive alone: 20 s)"
+		else
+			t_fail "wake from sleep" "after ${dt} ms: $(grep -i "clock\|urgent" "$T/sleep.log")"
+		fi
+	else
+		t_fail "wake from sleep" "no urgent probe: $(tail -4 "$T/sleep.log")"
+	fi
+	kill -USR2 $FP
+	if ms=$(until_ok 10 web_ok); then
+		t_pass "wake from sleep: forwards work again ${ms} ms after the path is back"
+	else
+		t_fail "wake from sleep: recovery" "$(tail -4 "$T/sleep.log")"
+	fi
+	t_stop $CP >/dev/null
+else
+	t_skip "wake from sleep (wall-clock jump)" "tests/fakeclock.so not built (needs dlsym RTLD_NEXT)"
+fi
+
 t_done
