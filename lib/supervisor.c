@@ -26,6 +26,7 @@
 #include "compat.h"
 #include "conn.h"
 #include "forward.h"
+#include "identity.h"
 #include "log.h"
 #include "session.h"
 #include "supervisor.h"
@@ -111,84 +112,6 @@ supervisor_new(struct event_base *base, const struct profile *p)
 	return s;
 }
 
-/* A private key readable by others is refused, as OpenSSH does. */
-static int
-identity_check_mode(const char *path, char **cause)
-{
-	struct stat	sb;
-
-	if (stat(path, &sb) == -1)
-		return 0;
-	if ((sb.st_mode & 077) != 0 && sb.st_uid == getuid()) {
-		cause_set(cause, "identity %s has mode %04o: a private key must not be "
-		    "readable by others (chmod 600 %s)", path, (unsigned)(sb.st_mode & 07777),
-		    path);
-		return -1;
-	}
-	return 0;
-}
-
-/* Load the identity once per run; reconnects reuse it. */
-static int
-supervisor_load_identity(struct supervisor *s, char **cause)
-{
-	const char	*path = s->target.identity;
-	int		 agent = s->target.use_agent && getenv("SSH_AUTH_SOCK") != NULL;
-	char		 pass[256], prompt[PATH_MAX + 64], fp[128];
-	int		 rc;
-	unsigned char	*hash = NULL;
-	size_t		 hlen;
-	char		*h;
-
-	if (access(path, F_OK) == -1) {
-		if (agent) {
-			log_debug("identity %s does not exist; using ssh-agent only", path);
-			return 0;
-		}
-		cause_set(cause, "identity %s does not exist and no ssh-agent is running "
-		    "(run 'lightning ssh configure', or set identity in [studio] of the profile)",
-		    path);
-		return EX_NOPERM;
-	}
-	if (identity_check_mode(path, cause) != 0)
-		return EX_NOPERM;
-	rc = ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &s->auth.privkey);
-	if (rc != SSH_OK && isatty(STDIN_FILENO)) {
-		/* Probably passphrase-protected: ask on the terminal, never log it. */
-		snprintf(prompt, sizeof prompt, "Enter passphrase for %s: ", path);
-		if (ssh_getpass(prompt, pass, sizeof pass, 0, 0) == 0)
-			rc = ssh_pki_import_privkey_file(path, pass, NULL, NULL, &s->auth.privkey);
-		explicit_bzero(pass, sizeof pass);
-	}
-	if (rc != SSH_OK) {
-		s->auth.privkey = NULL;
-		if (agent) {
-			log_info("identity %s cannot be loaded without a passphrase; using ssh-agent",
-			    path);
-			return 0;
-		}
-		cause_set(cause, "identity %s cannot be loaded: not a private key, or "
-		    "passphrase-protected without a terminal (add it to ssh-agent with: ssh-add %s)",
-		    path, path);
-		return EX_NOPERM;
-	}
-	if (ssh_pki_export_privkey_to_pubkey(s->auth.privkey, &s->auth.pubkey) != SSH_OK) {
-		cause_set(cause, "identity %s: cannot derive its public key", path);
-		return EX_NOPERM;
-	}
-	snprintf(fp, sizeof fp, "?");
-	if (ssh_get_publickey_hash(s->auth.pubkey, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == 0) {
-		if ((h = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen)) != NULL) {
-			snprintf(fp, sizeof fp, "%s", h);
-			ssh_string_free_char(h);
-		}
-		ssh_clean_pubkey_hash(&hash);
-	}
-	snprintf(s->auth.desc, sizeof s->auth.desc, "%s (%s %s)", path,
-	    ssh_key_type_to_char(ssh_key_type(s->auth.pubkey)), fp);
-	return 0;
-}
-
 int
 supervisor_prepare(struct supervisor *s, char **cause)
 {
@@ -197,7 +120,9 @@ supervisor_prepare(struct supervisor *s, char **cause)
 	log_debug("target %s: %s@%s port %d, identity %s, known_hosts %s, ciphers %s",
 	    s->target.alias, s->target.user, s->target.hostname, s->target.port,
 	    s->target.identity, s->target.known_hosts, s->target.ciphers);
-	return supervisor_load_identity(s, cause);
+	/* Once per run: reconnects reuse the key (and never ask for a passphrase again). */
+	return identity_load(s->target.identity, s->target.use_agent &&
+	    getenv("SSH_AUTH_SOCK") != NULL, isatty(STDIN_FILENO), &s->auth, cause);
 }
 
 static void
