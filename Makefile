@@ -15,13 +15,14 @@ ALLCFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(DEPCFLAGS) -Ilib
 SANFLAGS =	-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 LIB_SRCS =	lib/log.c lib/cause.c lib/compat.c lib/fwdspec.c lib/profile.c lib/session.c \
-		lib/conn.c lib/forward.c lib/supervisor.c lib/identity.c
+		lib/conn.c lib/forward.c lib/supervisor.c lib/identity.c lib/probe.c
 LIB_OBJS =	lib/log.o lib/cause.o lib/compat.o lib/fwdspec.o lib/profile.o lib/session.o \
-		lib/conn.o lib/forward.o lib/supervisor.o lib/identity.o
+		lib/conn.o lib/forward.o lib/supervisor.o lib/identity.o lib/probe.o
 CONNECT_SRCS =	connect/main.c connect/cmd-up.c
 CONNECT_OBJS =	connect/main.o connect/cmd-up.o
 HDRS =		lib/log.h lib/cause.h lib/compat.h lib/fwdspec.h lib/profile.h lib/session.h \
-		lib/conn.h lib/forward.h lib/supervisor.h lib/identity.h connect/cmd.h
+		lib/conn.h lib/forward.h lib/supervisor.h lib/identity.h lib/probe.h \
+		connect/cmd.h
 
 all: connect/connect connect.sh
 
