@@ -50,6 +50,10 @@ tests/connect-asan: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS)
 tests/unit-asan: tests/unit.c tests/unit.h $(LIB_SRCS) $(HDRS)
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ tests/unit.c $(LIB_SRCS) $(DEPLIBS)
 
+# Drives supervisor_verify() (readiness) for tests/t-check.sh.
+tests/verify-asan: tests/verify.c $(LIB_SRCS) $(HDRS)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ tests/verify.c $(LIB_SRCS) $(DEPLIBS)
+
 tests/tnet: tests/tnet.c
 	$(CC) $(ALLCFLAGS) -o $@ tests/tnet.c $(DEPLIBS)
 
@@ -60,7 +64,7 @@ deps:
 	sh tests/deps.sh
 
 test: deps
-	$(MAKE) all tests/connect-asan tests/unit-asan tests/tnet tests/fproxy
+	$(MAKE) all tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy
 	sh tests/run.sh
 
 demo: deps
@@ -84,6 +88,6 @@ install: all
 
 clean:
 	rm -f $(LIB_OBJS) $(CONNECT_OBJS) lib/libconnect.a connect/connect connect.sh \
-		tests/connect-asan tests/unit-asan tests/tnet tests/fproxy
+		tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy
 
 .PHONY: all deps test demo bench bench-recovery install clean
