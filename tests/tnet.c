@@ -62,7 +62,8 @@ static const char *usage_text =
     "  tnet serve [--http PORT:NAME]... [--echo PORT]... [--blast PORT:BYTES]... [--sink PORT]...\n"
     "             [--pidfile FILE]\n"
     "      servers on 127.0.0.1 until SIGTERM/SIGINT (then exit 0). --http: GET / -> \"service NAME\",\n"
-    "      GET /debug.ping -> ClearML-like JSON, GET /bytes?n=N&seed=S -> N stream bytes. --echo: echo,\n"
+    "      GET /debug.ping -> ClearML-like JSON, GET /bytes?n=N&seed=S -> N stream bytes, GET\n"
+    "      /status/NNN -> HTTP status NNN (100-599), any other path -> 404. --echo: echo,\n"
     "      half-close passed on. --blast: send BYTES of the seed-1 stream, then close. --sink: read\n"
     "      until EOF, answer the byte count in decimal, close. The pidfile is written once all listen.\n"
     "  tnet echo HOST PORT --bytes N [--conns C] [--seed S] [--chunk K] [--timeout SECS]\n"
@@ -636,7 +637,7 @@ http_reply(struct evhttp_request *req, int code, const char *type, const char *b
 		die("out of memory");
 	evbuffer_add(b, body, strlen(body));
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
-	evhttp_send_reply(req, code, code == 200 ? "OK" : "Not Found", b);
+	evhttp_send_reply(req, code, code == 200 ? "OK" : code == 404 ? "Not Found" : "Status", b);
 	evbuffer_free(b);
 }
 
@@ -683,6 +684,7 @@ http_handle(struct evhttp_request *req, void *arg)
 	struct evhttp_uri	*u;
 	const char		*path;
 	char			 body[256];
+	int			 code;
 
 	if (uri == NULL || (u = evhttp_uri_parse(uri)) == NULL) {
 		evhttp_send_error(req, 400, NULL);
@@ -696,6 +698,10 @@ http_handle(struct evhttp_request *req, void *arg)
 		http_reply(req, 200, "application/json", "{\"meta\":{\"result_code\":200},\"data\":{}}");
 	} else if (strcmp(path, "/bytes") == 0) {
 		http_bytes(req, evhttp_uri_get_query(u));
+	} else if (strncmp(path, "/status/", 8) == 0 && (code = atoi(path + 8)) >= 100 &&
+	    code <= 599) {
+		snprintf(body, sizeof body, "status %d from service %s\n", code, name);
+		http_reply(req, code, "text/plain", body);
 	} else {
 		snprintf(body, sizeof body, "no such path on service %s\n", name);
 		http_reply(req, 404, "text/plain", body);
