@@ -18,8 +18,8 @@ LIB_SRCS =	lib/log.c lib/cause.c lib/compat.c lib/fwdspec.c lib/profile.c lib/se
 		lib/conn.c lib/forward.c lib/supervisor.c lib/identity.c lib/probe.c
 LIB_OBJS =	lib/log.o lib/cause.o lib/compat.o lib/fwdspec.o lib/profile.o lib/session.o \
 		lib/conn.o lib/forward.o lib/supervisor.o lib/identity.o lib/probe.o
-CONNECT_SRCS =	connect/main.c connect/cmd-up.c
-CONNECT_OBJS =	connect/main.o connect/cmd-up.o
+CONNECT_SRCS =	connect/main.c connect/cmd-up.c connect/cmd-check.c
+CONNECT_OBJS =	connect/main.o connect/cmd-up.o connect/cmd-check.o
 HDRS =		lib/log.h lib/cause.h lib/compat.h lib/fwdspec.h lib/profile.h lib/session.h \
 		lib/conn.h lib/forward.h lib/supervisor.h lib/identity.h lib/probe.h \
 		connect/cmd.h

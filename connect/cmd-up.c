@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include <libssh/libssh.h>
 
+#include "cause.h"
 #include "log.h"
 #include "supervisor.h"
 
@@ -22,10 +23,10 @@ cmd_up_signal(evutil_socket_t sig, short what, void *arg)
 
 /* Copy a command-line value into a profile field, refusing silent truncation. */
 static int
-set_field(char *dst, size_t len, const char *value, const char *flag)
+set_field(char *dst, size_t len, const char *value, const char *flag, char **cause)
 {
 	if (strlen(value) >= len) {
-		fprintf(stderr, "connect: %s: value too long\n", flag);
+		cause_set(cause, "%s: value too long", flag);
 		return -1;
 	}
 	memcpy(dst, value, strlen(value) + 1);
@@ -33,53 +34,59 @@ set_field(char *dst, size_t len, const char *value, const char *flag)
 }
 
 int
-cmd_load_profile(struct cmd_opts *o, const char *name, struct profile *p)
+cmd_build_profile(struct cmd_opts *o, const char *name, struct profile *p, char **cause)
 {
-	char	*cause = NULL;
 	int	 i;
 
 	profile_defaults(p);
 	if (o->profile_file != NULL) {
-		if (profile_load_file(p, o->profile_file, &cause) != 0)
-			goto config_error;
+		if (profile_load_file(p, o->profile_file, cause) != 0)
+			return EX_CONFIG;
 	} else if (name != NULL) {
-		if (profile_find(p, name, &cause) != 0)
-			goto config_error;
+		if (profile_find(p, name, cause) != 0)
+			return EX_CONFIG;
 	} else if (o->studio_id == NULL && o->user == NULL) {
-		fprintf(stderr, "connect: name a profile, or give --id STUDIO_ID (try connect --help)\n");
+		cause_set(cause, "name a profile, or give --id STUDIO_ID (try connect --help)");
 		return EX_USAGE;
 	}
-	if (name != NULL && p->name[0] == '\0' && set_field(p->name, sizeof p->name, name, "NAME"))
+	if (name != NULL && p->name[0] == '\0' &&
+	    set_field(p->name, sizeof p->name, name, "NAME", cause))
 		return EX_USAGE;
 	if (o->studio_id != NULL) {
-		if (set_field(p->studio_id, sizeof p->studio_id, o->studio_id, "--id"))
+		if (set_field(p->studio_id, sizeof p->studio_id, o->studio_id, "--id", cause))
 			return EX_USAGE;
 		if (p->name[0] == '\0')
 			snprintf(p->name, sizeof p->name, "s_%s", o->studio_id);
 	}
-	if (o->user != NULL && set_field(p->user, sizeof p->user, o->user, "-l"))
+	if (o->user != NULL && set_field(p->user, sizeof p->user, o->user, "-l", cause))
 		return EX_USAGE;
-	if (o->identity != NULL && set_field(p->identity, sizeof p->identity, o->identity, "-i"))
+	if (o->identity != NULL &&
+	    set_field(p->identity, sizeof p->identity, o->identity, "-i", cause))
 		return EX_USAGE;
-	if (o->ciphers != NULL && set_field(p->ciphers, sizeof p->ciphers, o->ciphers, "-c"))
+	if (o->ciphers != NULL && set_field(p->ciphers, sizeof p->ciphers, o->ciphers, "-c", cause))
 		return EX_USAGE;
 	if (o->port != 0)
 		p->port = o->port;
 	for (i = 0; i < o->nforwards; i++) {
-		if (profile_add_forward(p, o->forwards[i], &cause) != 0) {
-			fprintf(stderr, "connect: %s\n", cause);
-			free(cause);
+		if (profile_add_forward(p, o->forwards[i], cause) != 0)
 			return EX_USAGE;
-		}
 	}
-	if (profile_validate(p, &cause) != 0)
-		goto config_error;
+	if (profile_validate(p, cause) != 0)
+		return EX_CONFIG;
 	return 0;
+}
 
-config_error:
-	fprintf(stderr, "connect: %s\n", cause != NULL ? cause : "bad profile");
+int
+cmd_load_profile(struct cmd_opts *o, const char *name, struct profile *p)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	if ((rc = cmd_build_profile(o, name, p, &cause)) != 0)
+		fprintf(stderr, "connect: %s\n", cause != NULL ? cause :
+		    rc == EX_USAGE ? "bad command line" : "bad profile");
 	free(cause);
-	return EX_CONFIG;
+	return rc;
 }
 
 static int

@@ -30,8 +30,11 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_up_entry;
+extern const struct cmd_entry cmd_check_entry;
 
 /* Build the profile from -F / NAME / --id and the command-line overrides; prints errors. Returns 0 or an exit code. */
 int	cmd_load_profile(struct cmd_opts *o, const char *name, struct profile *p);
+/* The same, silent: returns 0, or EX_USAGE / EX_CONFIG with *cause (malloc'd, may stay NULL). */
+int	cmd_build_profile(struct cmd_opts *o, const char *name, struct profile *p, char **cause);
 
 #endif

@@ -12,6 +12,7 @@
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_up_entry,
+	&cmd_check_entry,
 };
 
 static void
