@@ -110,6 +110,7 @@ static int
 check_local(struct check *c, struct cmd_opts *o, const char *name, struct profile *p)
 {
 	char	*cause = NULL, path[PATH_MAX], hname[PROFILE_STR_MAX + 16], keys[1024];
+	char	 fix[2 * PATH_MAX + 2 * PROFILE_STR_MAX];
 	int	 rc, agent;
 
 	if ((rc = cmd_build_profile(o, name, p, &cause)) != 0) {
@@ -120,11 +121,11 @@ check_local(struct check *c, struct cmd_opts *o, const char *name, struct profil
 		}
 		if (o->profile_file == NULL && name != NULL &&
 		    profile_path(name, path, sizeof path) < (int)sizeof path &&
-		    access(path, F_OK) == -1)
-			step_fail(rc, "profile", "create it: connect init NAME --id STUDIO_ID (or "
-			    "add a 'Host NAME' block to ~/.ssh/config)", "%s",
-			    cause != NULL ? cause : "not found");
-		else
+		    access(path, F_OK) == -1) {
+			snprintf(fix, sizeof fix, "create it: connect init %s --id STUDIO_ID (or add "
+			    "a 'Host %s' block to ~/.ssh/config)", name, name);
+			step_fail(rc, "profile", fix, "%s", cause != NULL ? cause : "not found");
+		} else
 			step_fail(rc, "profile", "edit the profile where the message says (every "
 			    "key is described in example.ini)", "%s", cause != NULL ? cause :
 			    "bad profile");
@@ -157,12 +158,13 @@ check_local(struct check *c, struct cmd_opts *o, const char *name, struct profil
 	c->known = session_known_hosts_find(&c->t, hname, sizeof hname, keys, sizeof keys) > 0;
 	if (c->known)
 		step_ok("known_hosts", "%s %s", hname, keys);
-	else if (c->t.hostkey_policy == HOSTKEY_STRICT)
-		return step_fail(EX_PROTOCOL, "known_hosts", "check the server's fingerprint, then "
-		    "record it: ssh-keyscan -p PORT HOST >> KNOWN_HOSTS (or set host_key_policy = "
-		    "accept-new in [studio])", "%s: unknown in %s, and host_key_policy is strict",
-		    hname, c->t.known_hosts);
-	else
+	else if (c->t.hostkey_policy == HOSTKEY_STRICT) {
+		snprintf(fix, sizeof fix, "record the key once you trust its fingerprint: "
+		    "ssh-keyscan -p %d %s >> %s (or set host_key_policy = accept-new in [studio])",
+		    c->t.port, c->t.hostname, c->t.known_hosts);
+		return step_fail(EX_PROTOCOL, "known_hosts", fix, "%s: unknown in %s, and "
+		    "host_key_policy is strict", hname, c->t.known_hosts);
+	} else
 		step_ok("known_hosts", "%s unknown: will be recorded on first connect (accept-new)",
 		    hname);
 	return 0;
