@@ -42,6 +42,7 @@ struct probe {
 	int				 cb_seen;	/* a channel callback ran: the open succeeded */
 	int				 remote_eof;
 	int				 remote_closed;
+	int				 open_answered;	/* the server accepted or refused the open */
 	int				 open_pending;	/* DONE while the open is unanswered */
 
 	char				 req[2 * FWDSPEC_HOST_MAX + 64];
@@ -110,7 +111,7 @@ probe_finish(struct probe *p, enum probe_result r, const char *fmt, ...)
 	va_end(ap);
 	if (p->ev_timeout != NULL)
 		evtimer_del(p->ev_timeout);
-	if (p->state == PROBE_OPENING && p->ch != NULL)
+	if (!p->open_answered && p->ch != NULL)
 		p->open_pending = 1;	/* closed in probe_try_open() once the server answers */
 	else
 		probe_close_channel(p);
@@ -262,6 +263,7 @@ probe_try_open(struct probe *p)
 	rc = ssh_channel_open_forward(p->ch, fs->remote_host, fs->remote_port, "127.0.0.1", 0);
 	if (rc == SSH_AGAIN)
 		return;
+	p->open_answered = 1;
 	if (rc != SSH_OK && p->cb_seen) {
 		/* Opened, answered and closed within one libssh pass: not a refusal. */
 		p->remote_eof = p->remote_closed = 1;
@@ -269,6 +271,8 @@ probe_try_open(struct probe *p)
 	}
 	if (p->open_pending) {		/* we gave up waiting; now the channel can be closed */
 		p->open_pending = 0;
+		log_debug("probe %s: the channel open was answered late (%s); %s", fs->name,
+		    rc == SSH_OK ? "accepted" : "refused", rc == SSH_OK ? "closing it" : "done");
 		if (rc == SSH_OK)
 			probe_close_channel(p);
 		return;
