@@ -822,6 +822,7 @@ verify_reap(struct sup_verify *v, int all)
 	}
 	if (!all || busy > 0)
 		return 0;
+	log_debug("verify %p: freed", (void *)v);
 	TAILQ_REMOVE(&v->s->verifies, v, entry);
 	event_free(v->ev_timer);
 	event_free(v->ev_work);
