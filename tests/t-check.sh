@@ -13,15 +13,21 @@ if ! sshd_start; then
 	t_done
 fi
 
-set -- $("$TNET" freeport 12)
-P_WEB=$1 P_API=$2 P_ECHO=$3 P_SINK=$4 P_DEAD=$5 P_LATE=$6 P_NOSSH=$7
-L_WEB=$8 L_API=$9
+set -- $("$TNET" freeport 14)
+P_WEB=$1 P_API=$2 P_ECHO=$3 P_SINK=$4 P_DEAD=$5 P_LATE=$6 P_NOSSH=$7 P_STALL=$8
+L_WEB=$9
 shift 9
-L_ECHO=$1 L_SINK=$2 L_DEAD=$3
+L_API=$1 L_ECHO=$2 L_SINK=$3 L_DEAD=$4 L_STALL=$5
 if ! serve_start --http "$P_WEB:web" --http "$P_API:api" --echo "$P_ECHO" --sink "$P_SINK"; then
 	t_fail services "tnet serve did not start"
 	t_done
 fi
+# A port whose connects hang (SYNs dropped): the server never answers a channel open to it.
+if ! serve_start --stall "$P_STALL"; then
+	t_fail services "tnet serve --stall did not start"
+	t_done
+fi
+STALL_PID=$SERVE_PID
 
 # Nothing from this machine's ssh setup leaks in: an empty ssh config, no agent.
 : >"$T/ssh_config"
@@ -196,6 +202,9 @@ expect_fail health-not-http 69 "forward echo" "GET /debug.ping: the reply is not
 write_profile "$T/sink.ini" "$GOOD_FWDS" "$(fwd sink "$L_SINK" "$P_SINK" /debug.ping)"
 check_run health-timeout -F "$T/sink.ini"
 expect_fail health-timeout 75 "forward sink" "GET /debug.ping got no status line within 2.0 s"
+write_profile "$T/stall.ini" "$GOOD_FWDS" "$(fwd stall "$L_STALL" "$P_STALL" /debug.ping)"
+check_run open-timeout -F "$T/stall.ini"
+expect_fail open-timeout 75 "forward stall" "did not answer the channel open within 2.0 s"
 
 # --- the command line ----------------------------------------------------------------------------
 "$CONNECT" check --help >"$T/help.out" 2>&1
@@ -214,7 +223,8 @@ if [ ! -x "$VERIFY" ]; then
 	t_done
 fi
 
-# verify_run NAME PROFILE TIMEOUT_MS [ARGS]: run the driver; output in $T/v-NAME.out, RC set.
+# verify_run NAME PROFILE ROUND...: run the driver (ROUND: a timeout in ms, 'r' appended for
+# SUP_VERIFY_RETRY; one verification after the other); output in $T/v-NAME.out, RC set.
 verify_run() {
 	_vr_name=$1
 	shift
@@ -222,7 +232,7 @@ verify_run() {
 	RC=$?
 }
 
-# expect_verify NAME RC PATTERN: one report (or two with --again), the last matching PATTERN.
+# expect_verify NAME RC PATTERN: the last report has code RC and matches PATTERN.
 expect_verify() {
 	_ev_last=$(grep '^verify: ' "$T/v-$1.out" | tail -n 1)
 	if [ "$RC" = "$2" ] && printf '%s\n' "$_ev_last" | grep -Eq -- "^verify: $2 $3"; then
@@ -233,7 +243,7 @@ expect_verify() {
 	fi
 }
 
-verify_run good "$T/good.ini" 10000 --again
+verify_run good "$T/good.ini" 10000 10000
 if [ "$RC" = 0 ] && [ "$(grep -c '^verify: 0 $' "$T/v-good.out")" = 2 ]; then
 	t_pass "verify: all forwards pass: 0, and again 0 on the same tunnel"
 else
@@ -252,7 +262,7 @@ expect_verify key-wrong 77 ".*refused authentication"
 
 # A service that comes up late: refused at first, retried every second until it answers.
 write_profile "$T/late.ini" "default_forwards = no" "$(fwd late "$L_WEB" "$P_LATE" /debug.ping)"
-"$VERIFY" "$T/late.ini" 15000 --retry -v </dev/null >"$T/v-late.out" 2>"$T/v-late.log" &
+"$VERIFY" -v "$T/late.ini" 15000r </dev/null >"$T/v-late.out" 2>"$T/v-late.log" &
 VP=$!
 t_track "$VP"
 sleep 2
@@ -266,8 +276,29 @@ else
 	t_fail "verify: --retry" "no refused-then-retried probe in the log: $(grep verify "$T/v-late.log" | tail -5)"
 fi
 
+# A probe gives up while its channel open is unanswered; the answer comes during the next
+# verification (the stalled port is replaced by a service): the late channel is closed, the
+# first verification freed, and the second one passes.
+"$VERIFY" -v "$T/stall.ini" 2000 15000r </dev/null >"$T/v-orphan.out" 2>"$T/v-orphan.log" &
+VP=$!
+t_track "$VP"
+if wait_log "$T/v-orphan.out" "^verify: 75 forward stall: .*did not answer the channel open" 10
+then
+	t_stop "$STALL_PID" TERM 5
+	serve_start --http "$P_STALL:stall"
+fi
+t_wait_exit "$VP" 25
+RC=$?
+expect_verify orphan 0 ""
+if grep -q "probe stall: the channel open was answered late" "$T/v-orphan.log" &&
+    [ "$(grep -c 'verify 0x[0-9a-f]*: freed' "$T/v-orphan.log")" = 2 ]; then
+	t_pass "verify: an open answered after its probe gave up: channel closed, verification freed"
+else
+	t_fail "verify: open answered late" "$(grep -E 'verify|probe stall' "$T/v-orphan.log" | tail -12)"
+fi
+
 # The session dies while a probe is out: the probe is repeated on the next session.
-"$VERIFY" "$T/sink.ini" 6000 -v </dev/null >"$T/v-lost.out" 2>"$T/v-lost.log" &
+"$VERIFY" -v "$T/sink.ini" 6000 </dev/null >"$T/v-lost.out" 2>"$T/v-lost.log" &
 VP=$!
 t_track "$VP"
 if wait_log "$T/v-lost.log" "probe sink: sending -> reading" 10; then

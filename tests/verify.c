@@ -1,13 +1,14 @@
 /*
  * verify.c: drive supervisor_verify() against a real sshd, for tests/t-check.sh.
  *
- *   verify-asan PROFILE TIMEOUT_MS [--retry] [--again] [-v]
+ *   verify-asan [-v] PROFILE ROUND...
  *
- * Runs the tunnel of PROFILE (listeners bound, as in `connect`), asks once
- * for readiness (--retry: SUP_VERIFY_RETRY), prints "verify: CODE REASON"
- * for the report; with --again asks a second time on the same tunnel and
- * prints that report too. Then stops the tunnel and exits with the last
- * code reported (70 if the loop ended without a report).
+ * Runs the tunnel of PROFILE (listeners bound, as in `connect`) and asks for
+ * readiness once per ROUND, one round after the other on the same tunnel:
+ * ROUND is a timeout in ms, with a trailing 'r' for SUP_VERIFY_RETRY (e.g.
+ * "2000 15000r"). Prints "verify: CODE REASON" for each report, then stops
+ * the tunnel and exits with the last code reported (70 if the loop ended
+ * without a report).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,13 @@
 #include "supervisor.h"
 
 struct run {
-	int	timeout_ms, flags, again, reports, code;
+	char	**rounds;
+	int	  nrounds, reports, code;
 };
+
+/* Ask for the next round. Returns 0, or -1 on memory exhaustion. */
+static int
+verify_round(struct supervisor *sup, struct run *r);
 
 static void
 verify_done(struct supervisor *sup, int code, const char *reason, void *arg)
@@ -33,41 +39,43 @@ verify_done(struct supervisor *sup, int code, const char *reason, void *arg)
 	printf("verify: %d %s\n", code, reason);
 	fflush(stdout);
 	r->code = code;
-	if (++r->reports == 1 && r->again) {
-		if (supervisor_verify(sup, r->timeout_ms, r->flags, verify_done, r) != 0)
-			supervisor_shutdown(sup, "out of memory");
+	if (++r->reports < r->nrounds && verify_round(sup, r) == 0)
 		return;
-	}
 	supervisor_shutdown(sup, "verified");
+}
+
+static int
+verify_round(struct supervisor *sup, struct run *r)
+{
+	const char	*round = r->rounds[r->reports];
+	char		*end;
+	long		 ms = strtol(round, &end, 10);
+
+	return supervisor_verify(sup, (int)ms, *end == 'r' ? SUP_VERIFY_RETRY : 0, verify_done, r);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct run		 r = { 0, 0, 0, 0, EX_SOFTWARE };
+	struct run		 r = { NULL, 0, 0, EX_SOFTWARE };
 	struct profile		*p;
 	struct event_base	*base;
 	struct supervisor	*sup;
 	char			*cause = NULL;
-	int			 i, rc, level = LOGL_WARN;
+	int			 rc, level = LOGL_WARN;
 
+	if (argc > 1 && strcmp(argv[1], "-v") == 0) {
+		level = LOGL_DEBUG;
+		argc--;
+		argv++;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: verify PROFILE TIMEOUT_MS [--retry] [--again] [-v]\n");
+		fprintf(stderr, "usage: verify [-v] PROFILE ROUND... (ROUND: ms, 'r' appended: "
+		    "retry)\n");
 		return EX_USAGE;
 	}
-	r.timeout_ms = atoi(argv[2]);
-	for (i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "--retry") == 0)
-			r.flags |= SUP_VERIFY_RETRY;
-		else if (strcmp(argv[i], "--again") == 0)
-			r.again = 1;
-		else if (strcmp(argv[i], "-v") == 0)
-			level = LOGL_DEBUG;
-		else {
-			fprintf(stderr, "verify: unknown argument %s\n", argv[i]);
-			return EX_USAGE;
-		}
-	}
+	r.rounds = argv + 2;
+	r.nrounds = argc - 2;
 	log_open("verify", level, stderr);
 	log_route_libraries();
 	if ((p = calloc(1, sizeof *p)) == NULL)
@@ -91,7 +99,7 @@ main(int argc, char **argv)
 		return rc;
 	}
 	/* Asked before the first session exists: the verification waits for it. */
-	if (supervisor_verify(sup, r.timeout_ms, r.flags, verify_done, &r) != 0)
+	if (verify_round(sup, &r) != 0)
 		return EX_OSERR;
 	supervisor_start(sup);
 	event_base_dispatch(base);
