@@ -42,7 +42,7 @@ struct probe {
 	int				 cb_seen;	/* a channel callback ran: the open succeeded */
 	int				 remote_eof;
 	int				 remote_closed;
-	int				 open_answered;	/* the server accepted or refused the open */
+	int				 open_answered;	/* accepted or refused by the server */
 	int				 open_pending;	/* DONE while the open is unanswered */
 
 	char				 req[2 * FWDSPEC_HOST_MAX + 64];

@@ -57,7 +57,7 @@ struct session {
 	char			 error[1024];
 	char			 peer[INET6_ADDRSTRLEN + 16];
 	char			 addresses[256];	/* what the name resolved to */
-	char			 hostkey[256];		/* "type SHA256:..." offered by the server */
+	char			 hostkey[256];		/* the server's: "type SHA256:..." */
 	char			 auth_used[PATH_MAX + 320];
 
 	struct evdns_getaddrinfo_request *dns_req;

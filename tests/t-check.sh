@@ -273,7 +273,8 @@ expect_verify late 0 ""
 if grep -q "forward late: .*refused the channel.*; again in" "$T/v-late.log"; then
 	t_pass "verify: --retry: the refused forward was probed again until it answered"
 else
-	t_fail "verify: --retry" "no refused-then-retried probe in the log: $(grep verify "$T/v-late.log" | tail -5)"
+	t_fail "verify: --retry" "no refused-then-retried probe in the log:"
+	grep verify "$T/v-late.log" | tail -n 5 | sed 's/^/  | /'
 fi
 
 # A probe gives up while its channel open is unanswered; the answer comes during the next
@@ -311,7 +312,8 @@ if [ "$RC" = 75 ] && grep -q "reading -> done (session lost" "$T/v-lost.log" &&
     [ "$(grep -c 'probe sink: opening a channel' "$T/v-lost.log")" = 2 ]; then
 	t_pass "verify: session lost during a probe: waited for the next session and probed again"
 else
-	t_fail "verify: session lost during a probe" "exit $RC: $(cat "$T/v-lost.out"; grep -E 'verify|probe|session' "$T/v-lost.log" | tail -20)"
+	t_fail "verify: session lost during a probe" "exit $RC: $(cat "$T/v-lost.out")"
+	grep -E 'verify|probe|session' "$T/v-lost.log" | tail -n 20 | sed 's/^/  | /'
 fi
 
 t_done
