@@ -15,18 +15,18 @@ ALLCFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(DEPCFLAGS) -Ilib
 SANFLAGS =	-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 LIB_SRCS =	lib/log.c lib/cause.c lib/compat.c lib/fwdspec.c lib/profile.c lib/session.c \
-		lib/conn.c lib/forward.c lib/supervisor.c lib/instance.c lib/control.c lib/status.c \
-		lib/notify.c
+		lib/conn.c lib/forward.c lib/supervisor.c lib/identity.c lib/probe.c lib/instance.c \
+		lib/control.c lib/status.c lib/notify.c
 LIB_OBJS =	lib/log.o lib/cause.o lib/compat.o lib/fwdspec.o lib/profile.o lib/session.o \
-		lib/conn.o lib/forward.o lib/supervisor.o lib/instance.o lib/control.o lib/status.o \
-		lib/notify.o
-CONNECT_SRCS =	connect/main.c connect/cmd-up.c connect/cmd-status.c connect/cmd-stop.c \
-		connect/cmd-list.c connect/cmd-init.c
-CONNECT_OBJS =	connect/main.o connect/cmd-up.o connect/cmd-status.o connect/cmd-stop.o \
-		connect/cmd-list.o connect/cmd-init.o
+		lib/conn.o lib/forward.o lib/supervisor.o lib/identity.o lib/probe.o lib/instance.o \
+		lib/control.o lib/status.o lib/notify.o
+CONNECT_SRCS =	connect/main.c connect/cmd-up.c connect/cmd-check.c connect/cmd-status.c \
+		connect/cmd-stop.c connect/cmd-list.c connect/cmd-init.c
+CONNECT_OBJS =	connect/main.o connect/cmd-up.o connect/cmd-check.o connect/cmd-status.o \
+		connect/cmd-stop.o connect/cmd-list.o connect/cmd-init.o
 HDRS =		lib/log.h lib/cause.h lib/compat.h lib/fwdspec.h lib/profile.h lib/session.h \
-		lib/conn.h lib/forward.h lib/supervisor.h lib/instance.h lib/control.h lib/status.h \
-		lib/notify.h connect/cmd.h
+		lib/conn.h lib/forward.h lib/supervisor.h lib/identity.h lib/probe.h lib/instance.h \
+		lib/control.h lib/status.h lib/notify.h connect/cmd.h
 
 all: connect/connect connect.sh
 
@@ -54,6 +54,10 @@ tests/connect-asan: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS)
 tests/unit-asan: tests/unit.c tests/unit.h $(LIB_SRCS) $(HDRS)
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ tests/unit.c $(LIB_SRCS) $(DEPLIBS)
 
+# Drives supervisor_verify() (readiness) for tests/t-check.sh.
+tests/verify-asan: tests/verify.c $(LIB_SRCS) $(HDRS)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ tests/verify.c $(LIB_SRCS) $(DEPLIBS)
+
 tests/tnet: tests/tnet.c
 	$(CC) $(ALLCFLAGS) -o $@ tests/tnet.c $(DEPLIBS)
 
@@ -68,7 +72,8 @@ deps:
 	sh tests/deps.sh
 
 test: deps
-	$(MAKE) all tests/connect-asan tests/unit-asan tests/tnet tests/fproxy tests/fakeclock.so
+	$(MAKE) all tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy \
+	    tests/fakeclock.so
 	sh tests/run.sh
 
 demo: deps
@@ -92,6 +97,6 @@ install: all
 
 clean:
 	rm -f $(LIB_OBJS) $(CONNECT_OBJS) lib/libconnect.a connect/connect connect.sh \
-		tests/connect-asan tests/unit-asan tests/tnet tests/fproxy
+		tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy
 
 .PHONY: all deps test demo bench bench-recovery install clean

@@ -23,6 +23,7 @@
 #include "cmd.h"
 #include <libssh/libssh.h>
 
+#include "cause.h"
 #include "control.h"
 #include "instance.h"
 #include "log.h"
@@ -32,10 +33,10 @@
 
 /* Copy a command-line value into a profile field, refusing silent truncation. */
 static int
-set_field(char *dst, size_t len, const char *value, const char *flag)
+set_field(char *dst, size_t len, const char *value, const char *flag, char **cause)
 {
 	if (strlen(value) >= len) {
-		fprintf(stderr, "connect: %s: value too long\n", flag);
+		cause_set(cause, "%s: value too long", flag);
 		return -1;
 	}
 	memcpy(dst, value, strlen(value) + 1);
@@ -43,23 +44,23 @@ set_field(char *dst, size_t len, const char *value, const char *flag)
 }
 
 int
-cmd_load_profile(struct cmd_opts *o, const char *name, struct profile *p)
+cmd_build_profile(struct cmd_opts *o, const char *name, struct profile *p, char **cause)
 {
-	char	*cause = NULL;
 	int	 i;
 
 	profile_defaults(p);
 	if (o->profile_file != NULL) {
-		if (profile_load_file(p, o->profile_file, &cause) != 0)
-			goto config_error;
+		if (profile_load_file(p, o->profile_file, cause) != 0)
+			return EX_CONFIG;
 	} else if (name != NULL) {
-		if (profile_find(p, name, &cause) != 0)
-			goto config_error;
+		if (profile_find(p, name, cause) != 0)
+			return EX_CONFIG;
 	} else if (o->studio_id == NULL && o->user == NULL) {
-		fprintf(stderr, "connect: name a profile, or give --id STUDIO_ID (try connect --help)\n");
+		cause_set(cause, "name a profile, or give --id STUDIO_ID (try connect --help)");
 		return EX_USAGE;
 	}
-	if (name != NULL && p->name[0] == '\0' && set_field(p->name, sizeof p->name, name, "NAME"))
+	if (name != NULL && p->name[0] == '\0' &&
+	    set_field(p->name, sizeof p->name, name, "NAME", cause))
 		return EX_USAGE;
 	if (p->name[0] == '\0' && o->profile_file != NULL) {
 		/* -F dir/my-studio.ini: the instance is "my-studio" */
@@ -73,34 +74,40 @@ cmd_load_profile(struct cmd_opts *o, const char *name, struct profile *p)
 		snprintf(p->name, sizeof p->name, "%.*s", (int)n, b);
 	}
 	if (o->studio_id != NULL) {
-		if (set_field(p->studio_id, sizeof p->studio_id, o->studio_id, "--id"))
+		if (set_field(p->studio_id, sizeof p->studio_id, o->studio_id, "--id", cause))
 			return EX_USAGE;
 		if (p->name[0] == '\0')
 			snprintf(p->name, sizeof p->name, "s_%s", o->studio_id);
 	}
-	if (o->user != NULL && set_field(p->user, sizeof p->user, o->user, "-l"))
+	if (o->user != NULL && set_field(p->user, sizeof p->user, o->user, "-l", cause))
 		return EX_USAGE;
-	if (o->identity != NULL && set_field(p->identity, sizeof p->identity, o->identity, "-i"))
+	if (o->identity != NULL &&
+	    set_field(p->identity, sizeof p->identity, o->identity, "-i", cause))
 		return EX_USAGE;
-	if (o->ciphers != NULL && set_field(p->ciphers, sizeof p->ciphers, o->ciphers, "-c"))
+	if (o->ciphers != NULL && set_field(p->ciphers, sizeof p->ciphers, o->ciphers, "-c", cause))
 		return EX_USAGE;
 	if (o->port != 0)
 		p->port = o->port;
 	for (i = 0; i < o->nforwards; i++) {
-		if (profile_add_forward(p, o->forwards[i], &cause) != 0) {
-			fprintf(stderr, "connect: %s\n", cause);
-			free(cause);
+		if (profile_add_forward(p, o->forwards[i], cause) != 0)
 			return EX_USAGE;
-		}
 	}
-	if (profile_validate(p, &cause) != 0)
-		goto config_error;
+	if (profile_validate(p, cause) != 0)
+		return EX_CONFIG;
 	return 0;
+}
 
-config_error:
-	fprintf(stderr, "connect: %s\n", cause != NULL ? cause : "bad profile");
+int
+cmd_load_profile(struct cmd_opts *o, const char *name, struct profile *p)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	if ((rc = cmd_build_profile(o, name, p, &cause)) != 0)
+		fprintf(stderr, "connect: %s\n", cause != NULL ? cause :
+		    rc == EX_USAGE ? "bad command line" : "bad profile");
 	free(cause);
-	return EX_CONFIG;
+	return rc;
 }
 
 /* One run of the tunnel: what the foreground and the background daemon share. */
@@ -112,10 +119,8 @@ struct up {
 	struct instance		 inst;
 	struct control		*ctl;
 	struct event		*ev_sig[3];	/* INT, TERM, HUP */
-	struct event		*ev_wait;	/* -d: the readiness deadline */
 	int			 ready_fd;	/* -d: pipe to the waiting parent, -1 once told */
-	int			 ready;		/* readiness reported */
-	int			 verifying;
+	int			 ready;		/* the verification has reported */
 };
 
 static void
@@ -153,28 +158,35 @@ up_tell_parent(struct up *u, int code, const char *reason)
 	u->ready_fd = -1;
 }
 
-/* Every forward verified (or, once merged with the probes, only the session). */
+/*
+ * The verification's verdict: every forward's remote end accepts a channel
+ * and every health path answers 200 (code 0), or why not.
+ */
 static void
-up_ready(struct up *u, int code, const char *reason)
+up_verified(struct supervisor *sup, int code, const char *reason, void *arg)
 {
-	char	msg[1400];
+	struct up	*u = arg;
+	char		 msg[1400];
 
-	u->verifying = 0;
+	(void)sup;
 	if (u->ready)
 		return;
-	if (code != 0) {
-		/* Not ready: -d gives up with the reason; the foreground says it and keeps trying. */
-		if (u->o->background) {
-			up_tell_parent(u, code, reason);
-			supervisor_shutdown(u->sup, reason);
-			return;
-		}
-		log_warn("not ready yet: %s", reason);
+	if (code != 0 && u->o->background) {
+		/* -d gives up with the reason and leaves nothing running. */
+		up_tell_parent(u, code, reason);
+		supervisor_shutdown(u->sup, reason);
 		return;
 	}
 	u->ready = 1;
-	if (u->ev_wait != NULL)
-		evtimer_del(u->ev_wait);
+	if (code != 0) {
+		/* The foreground keeps the tunnel: it is up, a service behind it is not (yet). */
+		log_warn("not every forward is ready after %d s: %s", u->o->wait_s, reason);
+		if (notify_enabled()) {
+			snprintf(msg, sizeof msg, "READY=1\nSTATUS=degraded: %s", reason);
+			notify_send(msg);
+		}
+		return;
+	}
 	log_info("ready: every forward answers");
 	/* From now on the tunnel outlives refusals: they are retried at the cap, shown in status. */
 	if (u->o->background)
@@ -186,6 +198,7 @@ up_ready(struct up *u, int code, const char *reason)
 	}
 }
 
+/* Systemd's status line follows the tunnel's state once it has been ready. */
 static void
 up_state(struct supervisor *sup, enum supervisor_state st, void *arg)
 {
@@ -194,35 +207,12 @@ up_state(struct supervisor *sup, enum supervisor_state st, void *arg)
 	char			 msg[1400];
 
 	(void)sup;
-	if (st == SUP_READY && !u->ready && !u->verifying) {
-		u->verifying = 1;
-		up_ready(u, 0, "");
-	}
-	if (notify_enabled() && u->ready) {
-		supervisor_info(u->sup, &in);
-		snprintf(msg, sizeof msg, "STATUS=%s%s%s", in.state_name,
-		    in.last_error[0] && st != SUP_READY ? ": " : "",
-		    st != SUP_READY ? in.last_error : "");
-		notify_send(msg);
-	}
-}
-
-static void
-up_wait_expired(evutil_socket_t fd, short what, void *arg)
-{
-	struct up		*u = arg;
-	struct supervisor_info	 in;
-	char			 reason[1400];
-
-	(void)fd;
-	(void)what;
-	if (u->ready)
+	if (!notify_enabled() || !u->ready)
 		return;
 	supervisor_info(u->sup, &in);
-	snprintf(reason, sizeof reason, "not ready within %d s (%s%s%s)", u->o->wait_s,
-	    in.state_name, in.last_error[0] ? ": " : "", in.last_error);
-	up_tell_parent(u, EX_TEMPFAIL, reason);
-	supervisor_shutdown(u->sup, reason);
+	snprintf(msg, sizeof msg, "STATUS=%s%s%s", in.state_name,
+	    in.last_error[0] && st != SUP_READY ? ": " : "", st != SUP_READY ? in.last_error : "");
+	notify_send(msg);
 }
 
 /* The control socket's requests. */
@@ -261,7 +251,6 @@ static int
 up_run(struct up *u)
 {
 	static const int	 sigs[3] = { SIGINT, SIGTERM, SIGHUP };
-	struct timeval		 tv;
 	char			*cause = NULL;
 	int			 i;
 
@@ -278,14 +267,12 @@ up_run(struct up *u)
 		return EX_CANTCREAT;
 	}
 	supervisor_set_state_cb(u->sup, up_state, u);
-	if (u->o->background) {
-		u->ev_wait = evtimer_new(u->base, up_wait_expired, u);
-		tv.tv_sec = u->o->wait_s;
-		tv.tv_usec = 0;
-		if (u->ev_wait != NULL)
-			evtimer_add(u->ev_wait, &tv);
-	}
 	supervisor_start(u->sup);
+	/* Services still starting on the Studio are probed again each second until --wait. */
+	if (supervisor_verify(u->sup, u->o->wait_s * 1000, SUP_VERIFY_RETRY, up_verified, u) != 0) {
+		up_tell_parent(u, EX_OSERR, "out of memory");
+		return EX_OSERR;
+	}
 	event_base_dispatch(u->base);
 	if (!u->ready)
 		up_tell_parent(u, supervisor_exit_code(u->sup) ? supervisor_exit_code(u->sup) :
@@ -303,8 +290,6 @@ up_free(struct up *u)
 		if (u->ev_sig[i] != NULL)
 			event_free(u->ev_sig[i]);
 	}
-	if (u->ev_wait != NULL)
-		event_free(u->ev_wait);
 	control_free(u->ctl);
 	supervisor_free(u->sup);
 	if (u->base != NULL)

@@ -42,9 +42,12 @@ extern const struct cmd_entry cmd_init_entry;
 
 /* `status NAME` of an instance that is not running (as systemctl status). */
 #define CMD_EXIT_NOT_RUNNING	3
+extern const struct cmd_entry cmd_check_entry;
 
 /* Build the profile from -F / NAME / --id and the command-line overrides; prints errors. Returns 0 or an exit code. */
 int	cmd_load_profile(struct cmd_opts *o, const char *name, struct profile *p);
+/* The same, silent: returns 0, or EX_USAGE / EX_CONFIG with *cause (malloc'd, may stay NULL). */
+int	cmd_build_profile(struct cmd_opts *o, const char *name, struct profile *p, char **cause);
 
 /*
  * Is argument i of a subcommand's argv the option `name` (long, "--json")

@@ -16,6 +16,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_stop_entry,
 	&cmd_list_entry,
 	&cmd_init_entry,
+	&cmd_check_entry,
 };
 
 int

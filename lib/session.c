@@ -68,6 +68,9 @@ struct session {
 	enum session_failure	 failure;
 	char			 error[1024];
 	char			 peer[INET6_ADDRSTRLEN + 16];
+	char			 addresses[256];	/* what the name resolved to */
+	char			 hostkey[256];		/* the server's: "type SHA256:..." */
+	char			 auth_used[PATH_MAX + 320];
 
 	struct evdns_getaddrinfo_request *dns_req;
 	struct evutil_addrinfo	*ai_list, *ai_next;
@@ -596,30 +599,30 @@ key_describe(ssh_key key, char *buf, size_t len)
 
 /* The name known_hosts uses: "host" on port 22, "[host]:port" otherwise. */
 static void
-known_hosts_name(const struct session *s, char *buf, size_t len)
+known_hosts_name(const struct session_target *t, char *buf, size_t len)
 {
-	if (s->t->port == 22)
-		snprintf(buf, len, "%s", s->t->hostname);
+	if (t->port == 22)
+		snprintf(buf, len, "%s", t->hostname);
 	else
-		snprintf(buf, len, "[%s]:%d", s->t->hostname, s->t->port);
+		snprintf(buf, len, "[%s]:%d", t->hostname, t->port);
 }
 
 /*
- * What known_hosts records for `name` (libssh does not hand back the entry
- * for a changed key): the fingerprints of the matching lines, parsed by
- * libssh's own line parser. Returns buf.
+ * What the known_hosts file `path` records for `name` (libssh does not hand
+ * back the entry for a changed key): the fingerprints of the matching lines,
+ * parsed by libssh's own line parser, appended to buf at *used. Returns how
+ * many lines match.
  */
-static const char *
-known_hosts_recorded(const struct session *s, const char *name, char *buf, size_t len)
+static int
+known_hosts_scan(const char *path, const char *name, char *buf, size_t len, size_t *used)
 {
 	FILE				*f;
 	char				 line[8192], one[256];
 	struct ssh_knownhosts_entry	*e;
-	size_t				 used = 0;
+	int				 n = 0;
 
-	snprintf(buf, len, "a key of another type");
-	if ((f = fopen(s->t->known_hosts, "r")) == NULL)
-		return buf;
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
 	while (fgets(line, sizeof line, f) != NULL) {
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '\0' || line[0] == '#')
@@ -627,15 +630,38 @@ known_hosts_recorded(const struct session *s, const char *name, char *buf, size_
 		e = NULL;
 		if (ssh_known_hosts_parse_line(name, line, &e) == SSH_OK && e != NULL) {
 			key_describe(e->publickey, one, sizeof one);
-			used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
-			    used ? " and " : "", one);
+			if (*used < len)
+				*used += (size_t)snprintf(buf + *used, len - *used, "%s%s",
+				    *used ? " and " : "", one);
+			n++;
 		}
 		ssh_knownhosts_entry_free(e);
-		if (used >= len)
-			break;
 	}
 	fclose(f);
-	return buf;
+	return n;
+}
+
+/* The same over both files libssh checks (ours, then the global one). Returns the count. */
+static int
+known_hosts_recorded(const struct session_target *t, const char *name, char *buf, size_t len)
+{
+	size_t	used = 0;
+	int	n;
+
+	buf[0] = '\0';
+	n = known_hosts_scan(t->known_hosts, name, buf, len, &used);
+	n += known_hosts_scan("/etc/ssh/ssh_known_hosts", name, buf, len, &used);
+	if (n == 0)
+		snprintf(buf, len, "a key of another type");
+	return n;
+}
+
+int
+session_known_hosts_find(const struct session_target *t, char *name, size_t namelen, char *keys,
+    size_t keyslen)
+{
+	known_hosts_name(t, name, namelen);
+	return known_hosts_recorded(t, name, keys, keyslen);
 }
 
 /* Apply our policy: a changed key never passes, whatever any config says. Returns 0 to go on. */
@@ -653,7 +679,8 @@ session_check_hostkey(struct session *s)
 	}
 	key_describe(key, offered, sizeof offered);
 	ssh_key_free(key);
-	known_hosts_name(s, name, sizeof name);
+	snprintf(s->hostkey, sizeof s->hostkey, "%s", offered);
+	known_hosts_name(s->t, name, sizeof name);
 
 	known = ssh_session_get_known_hosts_entry(s->ssh, &entry);
 	switch (known) {
@@ -664,7 +691,7 @@ session_check_hostkey(struct session *s)
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER:
 		ssh_knownhosts_entry_free(entry);
-		known_hosts_recorded(s, name, expected, sizeof expected);
+		known_hosts_recorded(s->t, name, expected, sizeof expected);
 		session_fail(s, SFAIL_HOSTKEY_CHANGED,
 		    "HOST KEY CHANGED for %s: %s records %s, the server offered %s. Refusing to "
 		    "connect (this may be an attack). If the server's key really changed, remove "
@@ -681,6 +708,11 @@ session_check_hostkey(struct session *s)
 			    "(or set host_key_policy = accept-new)", name, offered, s->t->port,
 			    s->t->hostname, s->t->known_hosts);
 			return -1;
+		}
+		if (s->t->hostkey_readonly) {
+			log_debug("host key of %s is new (%s); not recorded (read-only)", name,
+			    offered);
+			return 0;
 		}
 		if (ssh_session_update_known_hosts(s->ssh) != SSH_OK)
 			log_warn("could not record the host key of %s in %s: %s", name,
@@ -748,6 +780,7 @@ session_auth_step(struct session *s)
 				return;
 			if (rc == SSH_AUTH_SUCCESS) {
 				log_info("authenticated as %s with a key from ssh-agent", s->t->user);
+				snprintf(s->auth_used, sizeof s->auth_used, "a key from ssh-agent");
 				session_ready(s);
 				return;
 			}
@@ -791,6 +824,7 @@ session_auth_step(struct session *s)
 				return;
 			}
 			log_info("authenticated as %s with %s", s->t->user, s->auth->desc);
+			snprintf(s->auth_used, sizeof s->auth_used, "%s", s->auth->desc);
 			session_ready(s);
 			return;
 		}
@@ -1069,6 +1103,27 @@ session_connect_next(struct session *s)
 	    s->t->port, s->connect_error[0] ? s->connect_error : "no address");
 }
 
+/* "1.2.3.4, ::1": for messages (connect check shows what DNS said). */
+static void
+session_note_addresses(struct session *s)
+{
+	struct evutil_addrinfo	*ai;
+	char			 addr[INET6_ADDRSTRLEN];
+	const void		*in;
+	size_t			 used = 0;
+
+	s->addresses[0] = '\0';
+	for (ai = s->ai_list; ai != NULL && used < sizeof s->addresses; ai = ai->ai_next) {
+		in = ai->ai_family == AF_INET6 ?
+		    (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
+		    (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+		if (evutil_inet_ntop(ai->ai_family, in, addr, sizeof addr) == NULL)
+			continue;
+		used += (size_t)snprintf(s->addresses + used, sizeof s->addresses - used, "%s%s",
+		    used ? ", " : "", addr);
+	}
+}
+
 static void
 session_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 {
@@ -1083,6 +1138,7 @@ session_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 		return;
 	}
 	s->ai_list = s->ai_next = res;
+	session_note_addresses(s);
 	session_set_state(s, SESSION_CONNECTING);
 	if (s->state != SESSION_CONNECTING)
 		return;
@@ -1191,6 +1247,24 @@ const char *
 session_peer(const struct session *s)
 {
 	return s->peer;
+}
+
+const char *
+session_addresses(const struct session *s)
+{
+	return s->addresses;
+}
+
+const char *
+session_hostkey(const struct session *s)
+{
+	return s->hostkey;
+}
+
+const char *
+session_auth_used(const struct session *s)
+{
+	return s->auth_used;
 }
 
 ssh_session

@@ -28,6 +28,7 @@ struct session_target {
 	char	ciphers[PROFILE_STR_MAX * 2];
 	int	connect_timeout_ms, handshake_timeout_ms, auth_timeout_ms;
 	int	keepalive_interval_ms, keepalive_count;
+	int	hostkey_readonly;	/* accept-new accepts but never writes known_hosts (check) */
 };
 
 /* Fill *t from the profile and the ssh config. Returns 0, or -1 with *cause (malloc'd). */
@@ -91,6 +92,22 @@ const char *session_state_name(enum session_state);
 const char *session_error(const struct session *s);
 /* "127.0.0.1:2222" once connected. */
 const char *session_peer(const struct session *s);
+/* The addresses the host name resolved to, "1.2.3.4, ::1" (empty before). */
+const char *session_addresses(const struct session *s);
+/* The server's host key, "ssh-ed25519 SHA256:..." (empty before the handshake). */
+const char *session_hostkey(const struct session *s);
+/* What authenticated: "a key from ssh-agent" or the identity's description (empty before). */
+const char *session_auth_used(const struct session *s);
+
+/*
+ * What known_hosts (the target's file, then /etc/ssh/ssh_known_hosts, as
+ * libssh checks them) records for the target, without connecting. Writes the
+ * name looked up ("host", or "[host]:port" off port 22) into name and the
+ * recorded keys ("ssh-ed25519 SHA256:... and ...") into keys. Returns how
+ * many entries match: 0 when none does or no file exists.
+ */
+int	session_known_hosts_find(const struct session_target *t, char *name, size_t namelen,
+	    char *keys, size_t keyslen);
 
 /* The libssh handle for channel calls (valid while not DEAD). */
 ssh_session session_ssh(struct session *s);

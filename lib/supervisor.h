@@ -75,6 +75,34 @@ int	supervisor_exit_code(const struct supervisor *s);
 /* The last failure, or "". */
 const char *supervisor_error(const struct supervisor *s);
 
+/*
+ * Readiness: once a session is READY (at once if it already is), open a
+ * channel to every forward's remote end, GET each health path (expecting
+ * 200), and report once through done(s, exit_code, reason, arg):
+ *   0 and ""			every forward passed;
+ *   EX_UNAVAILABLE		"forward api: 127.0.0.1:8008 refused the channel (remote port
+ *				not listening?): ..." or "forward api: 127.0.0.1:8008: GET
+ *				/debug.ping answered 502" (the first failing forward, in profile order);
+ *   EX_TEMPFAIL		not ready within timeout_ms (no session yet, or a probe timed out);
+ *   the supervisor's code	it stopped meanwhile (host key, auth, max_tries: its exit code
+ *				and error; a requested stop: EX_TEMPFAIL).
+ * A session lost during the probes is waited out: the next READY one is probed.
+ * flags: SUP_VERIFY_RETRY probes failing forwards again every second until they
+ * pass or the time is up (then their failure is reported): for start-up,
+ * when the services on the Studio may still be starting.
+ * timeout_ms <= 0: no deadline (each probe still gives up after 10 s).
+ * done runs from a fresh event, never inside the caller; it may call
+ * supervisor_verify() or supervisor_shutdown(), not supervisor_free(). Any
+ * number of verifications may run at once; callable again at any time.
+ * If the supervisor is freed first, done is never called.
+ * Returns 0, or -1 on memory exhaustion (done will not be called).
+ */
+#define SUP_VERIFY_RETRY	0x1
+typedef void (*supervisor_verify_fn)(struct supervisor *, int exit_code, const char *reason,
+	    void *arg);
+int	supervisor_verify(struct supervisor *s, int timeout_ms, int flags,
+	    supervisor_verify_fn done, void *arg);
+
 void	supervisor_free(struct supervisor *s);
 
 #endif

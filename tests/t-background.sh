@@ -284,8 +284,34 @@ wait_port "$L_BUSY"
 fail_case busy 73 "$L_BUSY" "" "default_forwards = no" "$(fwd web "$L_BUSY" "$P_WEB")"
 kill $BUSY
 # Nothing listening where sshd should be: retried until --wait runs out.
-fail_case timeout 75 "not ready within 4 s" "s/^port = .*/port = $P_DEAD/" \
+fail_case timeout 75 "not ready within 4" "s/^port = .*/port = $P_DEAD/" \
     "default_forwards = no" "$(fwd web "$L_Y" "$P_WEB")"
+# The session is fine, a forward's remote end is not: nothing listens there / health says 502.
+# (Failing probes are retried each second until --wait: services may still be starting.)
+fail_case noport 69 "forward web: .*refused the channel (remote port not" "" \
+    "default_forwards = no" "$(fwd web "$L_Y" "$P_DEAD")"
+fail_case unhealthy 69 "forward api: .*GET /status/502 answered 502" "" \
+    "default_forwards = no" "$(fwd web "$L_X" "$P_WEB")" \
+    "$(fwd api "$L_Y" "$P_API" "health = /status/502")"
+
+# A service that comes up while -d waits (the ClearML server still starting): -d is ready then.
+set -- $($TNET freeport 2)
+P_LATE=$1 L_LATE=$2
+write_profile "$T/cfg/connect/late.ini" "default_forwards = no" "$(fwd late "$L_LATE" "$P_LATE")"
+$CONNECT -d --wait 30 late >"$T/late.out" 2>&1 &
+DL=$!
+t_track $DL
+sleep 2
+"$TNET" serve --http "$P_LATE:late" >/dev/null 2>&1 &
+t_track $!
+t_wait_exit $DL 40
+rc=$?
+if [ $rc = 0 ] && [ "$(get "$L_LATE")" = "service late" ]; then
+	t_pass "-d waits for a remote service that starts late (probed again each second)"
+else
+	t_fail "-d late service" "exit $rc: $(cat "$T/late.out")"
+fi
+$CONNECT stop late >/dev/null 2>&1
 
 # ---------------------------------------------------------------- sd_notify in the foreground
 "$TNET" dgram "$T/notify.sock" --secs 30 >"$T/notify.out" 2>&1 &

@@ -2,7 +2,7 @@
  * tnet.c: the test network tool. Servers and clients whose verdicts the end-to-end tests rely on.
  *
  *   tnet serve [--http PORT:NAME]... [--echo PORT]... [--blast PORT:BYTES]... [--sink PORT]...
- *              [--pidfile FILE]
+ *              [--stall PORT]... [--pidfile FILE]
  *   tnet echo HOST PORT --bytes N [--conns C] [--seed S] [--chunk K] [--timeout SECS]
  *   tnet read HOST PORT --bytes N [--seed S] [--pause-after K --pause-ms M] [--timeout SECS]
  *   tnet hold HOST PORT --secs S [--conns C]
@@ -61,11 +61,13 @@
 static const char *usage_text =
     "usage:\n"
     "  tnet serve [--http PORT:NAME]... [--echo PORT]... [--blast PORT:BYTES]... [--sink PORT]...\n"
-    "             [--pidfile FILE]\n"
+    "             [--stall PORT]... [--pidfile FILE]\n"
     "      servers on 127.0.0.1 until SIGTERM/SIGINT (then exit 0). --http: GET / -> \"service NAME\",\n"
-    "      GET /debug.ping -> ClearML-like JSON, GET /bytes?n=N&seed=S -> N stream bytes. --echo: echo,\n"
+    "      GET /debug.ping -> ClearML-like JSON, GET /bytes?n=N&seed=S -> N stream bytes, GET\n"
+    "      /status/NNN -> HTTP status NNN (100-599), any other path -> 404. --echo: echo,\n"
     "      half-close passed on. --blast: send BYTES of the seed-1 stream, then close. --sink: read\n"
-    "      until EOF, answer the byte count in decimal, close. The pidfile is written once all listen.\n"
+    "      until EOF, answer the byte count in decimal, close. --stall: listen, never accept, the\n"
+    "      queue full: a connect there hangs. The pidfile is written once all listen.\n"
     "  tnet echo HOST PORT --bytes N [--conns C] [--seed S] [--chunk K] [--timeout SECS]\n"
     "      C connections at once (default 1); each sends N bytes of stream S+i (default S 1) in\n"
     "      writes of at most K bytes (default 64k), half-closes, and checks the echo byte for byte.\n"
@@ -589,6 +591,33 @@ listen_on(struct event_base *base, int port, evconnlistener_cb cb, void *arg)
 	return lev;
 }
 
+/*
+ * --stall: a listener that never accepts, its accept queue filled at once by
+ * connections of its own (backlog 1 holds two). The kernel then drops every
+ * further SYN, so a connect to it hangs, as to a blackholed address: on
+ * loopback, a peer that never answers.
+ */
+static void
+stall_on(int port)
+{
+	struct sockaddr_in	sin;
+	int			fd, c, i, one = 1;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof sin) == -1 || listen(fd, 1) == -1)
+		die("serve: cannot listen on 127.0.0.1:%d: %s", port, strerror(errno));
+	for (i = 0; i < 2; i++) {	/* kept open (and never accepted) until we exit */
+		if ((c = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+		    connect(c, (struct sockaddr *)&sin, sizeof sin) == -1)
+			die("serve: --stall %d: cannot fill the queue: %s", port, strerror(errno));
+	}
+}
+
 /* --- HTTP */
 
 /* A /bytes reply in progress: generated in GEN_CHUNK*4 pieces, each once the previous one is sent. */
@@ -643,7 +672,7 @@ http_reply(struct evhttp_request *req, int code, const char *type, const char *b
 		die("out of memory");
 	evbuffer_add(b, body, strlen(body));
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
-	evhttp_send_reply(req, code, code == 200 ? "OK" : "Not Found", b);
+	evhttp_send_reply(req, code, code == 200 ? "OK" : code == 404 ? "Not Found" : "Status", b);
 	evbuffer_free(b);
 }
 
@@ -690,6 +719,7 @@ http_handle(struct evhttp_request *req, void *arg)
 	struct evhttp_uri	*u;
 	const char		*path;
 	char			 body[256];
+	int			 code;
 
 	if (uri == NULL || (u = evhttp_uri_parse(uri)) == NULL) {
 		evhttp_send_error(req, 400, NULL);
@@ -703,6 +733,10 @@ http_handle(struct evhttp_request *req, void *arg)
 		http_reply(req, 200, "application/json", "{\"meta\":{\"result_code\":200},\"data\":{}}");
 	} else if (strcmp(path, "/bytes") == 0) {
 		http_bytes(req, evhttp_uri_get_query(u));
+	} else if (strncmp(path, "/status/", 8) == 0 && (code = atoi(path + 8)) >= 100 &&
+	    code <= 599) {
+		snprintf(body, sizeof body, "status %d from service %s\n", code, name);
+		http_reply(req, code, "text/plain", body);
 	} else {
 		snprintf(body, sizeof body, "no such path on service %s\n", name);
 		http_reply(req, 404, "text/plain", body);
@@ -767,6 +801,9 @@ cmd_serve(int argc, char **argv)
 			evconnlistener_set_error_cb(listen_on(base, port, serve_accept, &ls[nl]),
 			    serve_accept_error);
 			nl++;
+		} else if (strcmp(argv[i], "--stall") == 0) {
+			stall_on(parse_port("--stall", spec));
+			nh++;
 		} else if (strcmp(argv[i], "--pidfile") == 0) {
 			pidfile = spec;
 		} else {
