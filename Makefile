@@ -93,7 +93,9 @@ install: all
 	cp connect/connect $(DESTDIR)$(BINDIR)/connect
 	sed -e 's|@BINDIR@|$(BINDIR)|g' connect.sh.in > $(DESTDIR)$(BINDIR)/connect.sh
 	chmod 755 $(DESTDIR)$(BINDIR)/connect.sh
-	cp conf/example.ini $(DESTDIR)$(SHAREDIR)/example.ini
+	cp conf/example.ini conf/connect@.service $(DESTDIR)$(SHAREDIR)/
+	cp conf/agent-entrypoint.sh $(DESTDIR)$(SHAREDIR)/agent-entrypoint.sh
+	chmod 755 $(DESTDIR)$(SHAREDIR)/agent-entrypoint.sh
 
 clean:
 	rm -f $(LIB_OBJS) $(CONNECT_OBJS) lib/libconnect.a connect/connect connect.sh \

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "compat.h"
 #include "control.h"
 #include "instance.h"
 
@@ -48,7 +49,8 @@ stop_one(const char *name, int quiet_if_stopped)
 	free(cause);
 	free(reply);
 	for (waited = 0; waited < STOP_WAIT_MS; waited += 50) {
-		if (instance_running(&in) == 0) {
+		/* The lock goes before the process is gone: wait for both. */
+		if (instance_running(&in) == 0 && (pid <= 0 || !compat_pid_alive(pid))) {
 			printf("%s: stopped (pid %ld)\n", name, (long)pid);
 			return 0;
 		}

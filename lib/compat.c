@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,6 +78,28 @@ compat_peer_uid(int fd, uid_t *uid)
 
 	return getpeereid(fd, uid, &gid);
 #endif
+}
+
+int
+compat_pid_alive(pid_t pid)
+{
+#if defined(__linux__)
+	char	path[64], buf[512], *p;
+	FILE	*f;
+	size_t	 n;
+
+	/* A zombie is gone for us (its parent may never reap it: PID 1 in some containers). */
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		if ((p = strrchr(buf, ')')) != NULL && p[1] == ' ')
+			return p[2] != 'Z' && p[2] != 'X';
+		return 1;
+	}
+#endif
+	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
 int

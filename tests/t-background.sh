@@ -332,6 +332,76 @@ else
 	t_fail "sd_notify" "exit $rc; got: $(tr '\n' ' ' <"$T/notify.out")"
 fi
 
+# ---------------------------------------------------------------- the agent entrypoint
+# conf/agent-entrypoint.sh with a stand-in agent: it must run only once all three forwards answer.
+cat >"$T/agent.sh" <<EOF
+#!/bin/sh
+for p in $L_WEB $L_API $L_FILES; do curl -s -m 5 "http://127.0.0.1:\$p/"; echo; done >"$T/agent.out"
+echo "agent args: \$*" >>"$T/agent.out"
+EOF
+chmod +x "$T/agent.sh"
+CONNECT_BIN=$CONNECT CONNECT_PROFILE=st CONNECT_WAIT=30 sh "$TOP/conf/agent-entrypoint.sh" \
+    "$T/agent.sh" --queue default >"$T/entry.out" 2>&1
+rc=$?
+PID=$(cat "$RUN/st.pid" 2>/dev/null)
+if [ $rc = 0 ] && [ "$(grep -c '^service \(web\|api\|files\)$' "$T/agent.out")" = 3 ] &&
+    grep -q "agent args: --queue default" "$T/agent.out" && t_alive "$PID"; then
+	t_pass "agent entrypoint: tunnel ready, then the agent runs with its arguments and sees all three services"
+else
+	t_fail "agent entrypoint" "exit $rc: $(cat "$T/entry.out") / $(cat "$T/agent.out" 2>/dev/null)"
+fi
+sshd_stop
+sleep 1
+sshd_restart
+ok=0
+for i in $(seq 1 50); do
+	[ "$(get "$L_API")" = "service api" ] && { ok=1; break; }
+	sleep 0.2
+done
+if [ $ok = 1 ] && t_alive "$PID"; then
+	t_pass "agent entrypoint: its background tunnel survives an sshd restart"
+else
+	t_fail "agent entrypoint: sshd restart" "$(tail -3 "$RUN/st.log")"
+fi
+CONNECT_BIN=$CONNECT CONNECT_PROFILE=st sh "$TOP/conf/agent-entrypoint.sh" "$T/agent.sh" \
+    >"$T/entry2.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q "already running (pid $PID)" "$T/entry2.out"; then
+	t_pass "agent entrypoint again (a restarted agent): the running tunnel is reused"
+else
+	t_fail "agent entrypoint again" "exit $rc: $(cat "$T/entry2.out")"
+fi
+$CONNECT stop st >/dev/null 2>&1
+# By Studio id (TARGET_LIGHTNING_ID): user s_<id>, which this sshd refuses: the agent must not run.
+sed '/^user = /d' "$T/cfg/connect/st.ini" >"$T/byid.ini"
+rm -f "$T/agent.out"
+TARGET_LIGHTNING_ID=agentid CONNECT_BIN=$CONNECT CONNECT_OPTS="-F $T/byid.ini" CONNECT_WAIT=10 \
+    sh "$TOP/conf/agent-entrypoint.sh" "$T/agent.sh" >"$T/entry3.out" 2>&1
+rc=$?
+if [ $rc = 77 ] && grep -q "s_agentid@" "$T/entry3.out" && [ ! -e "$T/agent.out" ] && no_instance byid
+then
+	t_pass "agent entrypoint by TARGET_LIGHTNING_ID: user s_<id>; refused -> exit 77, agent not started"
+else
+	t_fail "agent entrypoint by id" "exit $rc: $(cat "$T/entry3.out")"
+fi
+# The shim keeps the old interface, -d included.
+TARGET_LIGHTNING_ID=shimd CONNECT_BIN=$CONNECT sh "$TOP/connect.sh" -d --wait 10 -F "$T/byid.ini" \
+    >"$T/shimd.out" 2>&1
+rc=$?
+if [ $rc = 77 ] && grep -q "s_shimd@" "$T/shimd.out" && no_instance byid; then
+	t_pass "shim: TARGET_LIGHTNING_ID=x connect.sh -d runs connect -d --id x (refused here: 77, nothing left)"
+else
+	t_fail "shim -d" "exit $rc: $(cat "$T/shimd.out")"
+fi
+TARGET_LIGHTNING_ID=shimok CONNECT_BIN=$CONNECT sh "$TOP/connect.sh" -d --wait 20 -l "$SSHD_USER" \
+    -F "$T/byid.ini" >"$T/shimok.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && [ "$(get "$L_WEB")" = "service web" ] && $CONNECT stop byid >/dev/null 2>&1; then
+	t_pass "shim: TARGET_LIGHTNING_ID=x connect.sh -d -l USER: ready, exit 0"
+else
+	t_fail "shim -d ok" "exit $rc: $(cat "$T/shimok.out")"
+fi
+
 # ---------------------------------------------------------------- init
 $CONNECT init new1 --id abc_123 --host example.invalid -p 2222 >"$T/init.out" 2>&1
 rc=$?
