@@ -423,5 +423,6 @@ const struct cmd_entry cmd_check_entry = {
 	.name = "check",
 	.usage = "check NAME",
 	.summary = "check every link from profile to services; stop at the first broken one",
+	.globals = 1,
 	.exec = cmd_check_exec,
 };

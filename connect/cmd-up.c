@@ -544,5 +544,6 @@ const struct cmd_entry cmd_up_entry = {
 	    "exit status: 0 stopped (or -d: ready), 64 usage, 69 gave up / remote port not listening /\n"
 	    "  health failing, 73 port busy or already running, 75 not ready within --wait,\n"
 	    "  76 host key, 77 auth or key file, 78 profile error.\n",
+	.globals = 1,
 	.exec = cmd_up_exec,
 };

@@ -31,6 +31,7 @@ struct cmd_entry {
 	const char	*usage;
 	const char	*summary;
 	const char	*help;				/* `connect NAME --help`: options, exit codes */
+	int		 globals;			/* the global options may follow the command */
 	int		(*exec)(struct cmd_opts *);	/* returns the exit status (sysexits.h) */
 };
 

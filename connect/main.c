@@ -82,8 +82,13 @@ usage(FILE *f)
 	    "  78 profile error; status NAME: 3 when not running. See connect(1).\n");
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The global options, from argv[optind] on; stops at the first non-option
+ * (the command word or NAME). Returns -1 to go on, or an exit status
+ * (--help, --version, a bad option).
+ */
+static int
+parse_globals(int argc, char **argv, struct cmd_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "id", required_argument, NULL, 'I' },
@@ -95,64 +100,59 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct cmd_opts		 o;
-	const struct cmd_entry	*cmd = &cmd_up_entry;
-	int			 ch;
-	size_t			 i;
-	char			*end;
+	int	 ch;
+	char	*end;
 
-	memset(&o, 0, sizeof o);
-	o.wait_s = 60;
 	while ((ch = getopt_long(argc, argv, "+F:I:l:p:i:c:L:vdhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'F':
-			o.profile_file = optarg;
+			o->profile_file = optarg;
 			break;
 		case 'I':
-			o.studio_id = optarg;
+			o->studio_id = optarg;
 			break;
 		case 'l':
-			o.user = optarg;
+			o->user = optarg;
 			break;
 		case 'p':
-			o.port = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || o.port < 1 || o.port > 65535) {
+			o->port = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || o->port < 1 || o->port > 65535) {
 				fprintf(stderr, "connect: -p %s: expected a port 1-65535\n", optarg);
 				return EX_USAGE;
 			}
 			break;
 		case 'i':
-			o.identity = optarg;
+			o->identity = optarg;
 			break;
 		case 'c':
-			o.ciphers = optarg;
+			o->ciphers = optarg;
 			break;
 		case 'L':
-			if (o.nforwards == CMD_MAX_L) {
+			if (o->nforwards == CMD_MAX_L) {
 				fprintf(stderr, "connect: at most %d -L options\n", CMD_MAX_L);
 				return EX_USAGE;
 			}
-			o.forwards[o.nforwards++] = optarg;
+			o->forwards[o->nforwards++] = optarg;
 			break;
 		case 'v':
-			o.verbose++;
+			o->verbose++;
 			break;
 		case 'd':
-			o.background = 1;
+			o->background = 1;
 			break;
 		case 'W':
-			o.wait_s = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || o.wait_s < 1 || o.wait_s > 86400) {
+			o->wait_s = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || o->wait_s < 1 || o->wait_s > 86400) {
 				fprintf(stderr, "connect: --wait %s: expected seconds, 1-86400\n",
 				    optarg);
 				return EX_USAGE;
 			}
 			break;
 		case 'O':
-			o.log_file = optarg;
+			o->log_file = optarg;
 			break;
 		case 'S':
-			o.use_syslog = 1;
+			o->use_syslog = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -165,6 +165,21 @@ main(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cmd_opts		 o;
+	const struct cmd_entry	*cmd = &cmd_up_entry;
+	int			 rc;
+	size_t			 i;
+
+	memset(&o, 0, sizeof o);
+	o.wait_s = 60;
+	if ((rc = parse_globals(argc, argv, &o)) != -1)
+		return rc;
 	o.argc = argc - optind;
 	o.argv = argv + optind;
 	if (o.argc > 0 && strcmp(o.argv[0], "help") == 0) {
@@ -189,6 +204,19 @@ main(int argc, char **argv)
 			cmd_help(stdout, cmd);
 			return 0;
 		}
+	}
+	/* Global options may follow a command that takes them: connect check -F f NAME. */
+	if (cmd->globals && o.argc > 0) {
+#if defined(__GLIBC__)
+		optind = 0;	/* glibc: start afresh */
+#else
+		optreset = 1;	/* BSD, macOS */
+		optind = 1;
+#endif
+		if ((rc = parse_globals(o.argc + 1, o.argv - 1, &o)) != -1)
+			return rc;
+		o.argv += optind - 1;
+		o.argc -= optind - 1;
 	}
 	if (o.log_file != NULL && o.use_syslog) {
 		fprintf(stderr, "connect: --log and --syslog: choose one\n");

@@ -447,4 +447,13 @@ else
 	t_fail "--help" "some command lacks its help"
 fi
 
+# Global options may also follow the command word.
+$CONNECT check -F "$T/cfg/connect/st.ini" >"$T/check-after.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q "^forward api  *ok" "$T/check-after.out"; then
+	t_pass "global options after the command: connect check -F FILE (exit 0, every step ok)"
+else
+	t_fail "connect check -F after the command" "exit $rc: $(cat "$T/check-after.out")"
+fi
+
 t_done
