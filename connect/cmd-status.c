@@ -55,16 +55,8 @@ cmd_status_exec(struct cmd_opts *o)
 	int	  json = 0, i, n, rc = 0, r, printed = 0;
 	const char *name = NULL;
 
-	for (i = 0; i < o->argc; i++) {
-		if (cmd_is_flag(o->argv[i], "--json", 'j'))
-			json = 1;
-		else if (o->argv[i][0] == '-' || name != NULL) {
-			fprintf(stderr, "connect: status: unexpected '%s' (connect status --help)\n",
-			    o->argv[i]);
-			return EX_USAGE;
-		} else
-			name = o->argv[i];
-	}
+	if (cmd_name_and_flag(o, "status", "--json", 'j', &json, &name) != 0)
+		return EX_USAGE;
 	if (name != NULL) {
 		rc = status_one(name, json, 0, &printed);
 		if (json && printed)

@@ -68,16 +68,8 @@ cmd_stop_exec(struct cmd_opts *o)
 	int	  all = 0, i, n, rc = 0, r, stopped = 0;
 	const char *name = NULL;
 
-	for (i = 0; i < o->argc; i++) {
-		if (cmd_is_flag(o->argv[i], "--all", 'a'))
-			all = 1;
-		else if (o->argv[i][0] == '-' || name != NULL) {
-			fprintf(stderr, "connect: stop: unexpected '%s' (connect stop --help)\n",
-			    o->argv[i]);
-			return EX_USAGE;
-		} else
-			name = o->argv[i];
-	}
+	if (cmd_name_and_flag(o, "stop", "--all", 'a', &all, &name) != 0)
+		return EX_USAGE;
 	if (all == (name != NULL)) {
 		fprintf(stderr, "connect: stop: name one tunnel, or --all\n");
 		return EX_USAGE;

@@ -56,4 +56,12 @@ int	cmd_build_profile(struct cmd_opts *o, const char *name, struct profile *p, c
  */
 int	cmd_is_flag(const char *arg, const char *name, char shortopt);
 
+/*
+ * The arguments of a command taking at most one NAME and one flag (status
+ * --json, stop --all): sets *flag_set and *name. Returns 0, or EX_USAGE
+ * after saying what was unexpected.
+ */
+int	cmd_name_and_flag(const struct cmd_opts *o, const char *cmd, const char *flag,
+	    char shortopt, int *flag_set, const char **name);
+
 #endif

@@ -33,6 +33,18 @@ write_profile "$T/cfg/connect/st.ini" "default_forwards = no" "" \
     "[keepalive]" "interval = 1s" "count = 3" "" "[reconnect]" "backoff_max = 1s"
 
 get() { curl -s -m 5 "http://127.0.0.1:$1/"; }
+# bounce_sshd LPORT NAME: kill sshd and its sessions, restart it 1 s later; true once the forward on
+# LPORT answers "service NAME" again (within 10 s).
+bounce_sshd() {
+	sshd_stop
+	sleep 1
+	sshd_restart
+	for _b_i in $(seq 1 50); do
+		[ "$(get "$1")" = "service $2" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
 # no_instance NAME: no file of NAME's in the runtime dir and no process running its profile.
 no_instance() {
 	[ ! -e "$RUN/$1.pid" ] && [ ! -e "$RUN/$1.sock" ] &&
@@ -161,15 +173,7 @@ else
 fi
 
 # ---------------------------------------------------------------- the daemon survives sshd
-sshd_stop
-sleep 1
-sshd_restart
-ok=0
-for i in $(seq 1 50); do
-	[ "$(get "$L_WEB")" = "service web" ] && { ok=1; break; }
-	sleep 0.2
-done
-if [ $ok = 1 ] && t_alive "$PID"; then
+if bounce_sshd "$L_WEB" web && t_alive "$PID"; then
 	t_pass "the background tunnel survives an sshd restart"
 else
 	t_fail "background after sshd restart" "$(tail -5 "$RUN/st.log")"
@@ -350,15 +354,7 @@ if [ $rc = 0 ] && [ "$(grep -c '^service \(web\|api\|files\)$' "$T/agent.out")" 
 else
 	t_fail "agent entrypoint" "exit $rc: $(cat "$T/entry.out") / $(cat "$T/agent.out" 2>/dev/null)"
 fi
-sshd_stop
-sleep 1
-sshd_restart
-ok=0
-for i in $(seq 1 50); do
-	[ "$(get "$L_API")" = "service api" ] && { ok=1; break; }
-	sleep 0.2
-done
-if [ $ok = 1 ] && t_alive "$PID"; then
+if bounce_sshd "$L_API" api && t_alive "$PID"; then
 	t_pass "agent entrypoint: its background tunnel survives an sshd restart"
 else
 	t_fail "agent entrypoint: sshd restart" "$(tail -3 "$RUN/st.log")"
