@@ -268,8 +268,13 @@ up_run(struct up *u)
 	}
 	supervisor_set_state_cb(u->sup, up_state, u);
 	supervisor_start(u->sup);
-	/* Services still starting on the Studio are probed again each second until --wait. */
-	if (supervisor_verify(u->sup, u->o->wait_s * 1000, SUP_VERIFY_RETRY, up_verified, u) != 0) {
+	/*
+	 * -d and systemd wait for readiness; a plain foreground run does not
+	 * open probe connections to every remote service. Services still
+	 * starting on the Studio are probed again each second until --wait.
+	 */
+	if ((u->o->background || notify_enabled()) &&
+	    supervisor_verify(u->sup, u->o->wait_s * 1000, SUP_VERIFY_RETRY, up_verified, u) != 0) {
 		up_tell_parent(u, EX_OSERR, "out of memory");
 		return EX_OSERR;
 	}

@@ -511,6 +511,39 @@ conn_age_ms(const struct conn *c)
 	    (now.tv_nsec - c->accepted.tv_nsec) / 1000000;
 }
 
+/*
+ * Keep the receive window near CONN_WINDOW while the client keeps up: grow
+ * it on open and again each time half of it has been used (one
+ * WINDOW_ADJUST per CONN_WINDOW / 2 bytes, as OpenSSH does).
+ */
+static void
+conn_grow_window(struct conn *c)
+{
+	static char	 sink[CONN_WINDOW];
+	struct evbuffer	*out;
+	int		 n;
+
+	if (c->state != CONN_OPEN || c->bev == NULL || c->down_blocked || c->remote_eof ||
+	    (c->window_grown && c->down - c->down_at_grow < CONN_WINDOW / 2))
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) >= CONN_DOWN_LOW)
+		return;
+	c->window_grown = 1;
+	c->down_at_grow = c->down;
+	/*
+	 * Asking for CONN_WINDOW bytes sends the adjust first; the read itself
+	 * never waits (timeout 0) and usually finds nothing: our callback takes
+	 * data as it comes. What it does find goes to the client like any data.
+	 */
+	n = ssh_channel_read_timeout(c->ch, sink, sizeof sink, 0, 0);
+	if (n > 0 && evbuffer_add(out, sink, (size_t)n) == 0) {
+		c->down += (uint64_t)n;
+		c->fwd->st.bytes_down += (uint64_t)n;
+	}
+	session_kick(c->sess);	/* the adjust is queued: get it sent */
+}
+
 void
 conn_step(struct conn *c)
 {
@@ -523,6 +556,7 @@ conn_step(struct conn *c)
 		if (c->down_blocked && c->bev != NULL &&
 		    evbuffer_get_length(bufferevent_get_output(c->bev)) < CONN_DOWN_LOW)
 			conn_pull_down(c);
+		conn_grow_window(c);
 		conn_check_done(c);
 		break;
 	default:

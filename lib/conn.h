@@ -19,9 +19,10 @@ struct session;
  * but one read left over during a key re-exchange; libssh's output holds
  * at most one window, 2 MiB with OpenSSH's sshd). We stop taking channel
  * data once CONN_DOWN_HIGH bytes wait for the local client; libssh then
- * buffers at most its receive window (1,280,000 bytes), which a pull drains
- * completely. So one connection holds at most about 4 MiB, however slow
- * either end is.
+ * buffers at most its receive window (CONN_WINDOW, below), which a pull
+ * drains completely. So one connection holds at most about 10 MiB, however
+ * slow either end is (8 MiB of it only after the client kept up with a fast
+ * download: the window grows only then).
  */
 #define CONN_DOWN_HIGH	(1024 * 1024)
 #define CONN_DOWN_LOW	(256 * 1024)
@@ -32,6 +33,15 @@ struct session;
  */
 #define CONN_IO_MAX	(256 * 1024)
 #define CONN_OPEN_TIMEOUT_MS	30000	/* the server must answer a channel open by then */
+/*
+ * The channel's receive window. libssh opens channels with 64,000 bytes and
+ * tops them up to 1,280,000 (no option); over a long round trip throughput
+ * is window / RTT, and OpenSSH uses 2 MiB. We grow it to CONN_WINDOW while
+ * the local client keeps up (ssh_channel_read with a large count is the only
+ * way libssh offers), topping it up each time half of it was used. A client
+ * that stops reading stops the top-ups: libssh then holds at most this much.
+ */
+#define CONN_WINDOW		(8 * 1024 * 1024)
 
 enum conn_state {
 	CONN_HELD = 0,	/* accepted while no session is ready: waiting */
@@ -70,6 +80,8 @@ struct conn {
 	int		 cb_seen;	/* a channel callback ran (the open did succeed) */
 	struct evbuffer	*pending;	/* client bytes the channel did not take (rekey) */
 	uint64_t	 up, down;
+	uint64_t	 down_at_grow;	/* c->down when the window was last grown */
+	int		 window_grown;	/* grown at least once */
 	struct timespec	 accepted;	/* CLOCK_MONOTONIC: the hold time counts from here */
 };
 

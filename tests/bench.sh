@@ -258,7 +258,7 @@ iperf() {
 	shift 2
 	IP_MBPS= IP_MB=
 	for _ip_try in 1 2; do
-		_ip_log=$T/logs/iperf.$_ip_name.log
+		_ip_log=$T/logs/iperf.$_ip_name.try$_ip_try.log
 		timeout -k 2 $((BENCH_SECS + 20)) iperf3 -c 127.0.0.1 -p "$_ip_port" -t "$BENCH_SECS" \
 		    -f m "$@" >"$_ip_log" 2>&1
 		_ip_rc=$?
