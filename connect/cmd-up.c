@@ -24,6 +24,7 @@
 #include <libssh/libssh.h>
 
 #include "cause.h"
+#include "compat.h"
 #include "control.h"
 #include "instance.h"
 #include "log.h"
@@ -479,6 +480,7 @@ cmd_up_exec(struct cmd_opts *o)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);	/* a client that vanished is an error return, not a death */
+	compat_tune_malloc();
 	log_route_libraries();
 	if (o->log_file != NULL && !o->background && log_to_file(o->log_file) != 0) {
 		fprintf(stderr, "connect: cannot open the log %s: %s\n", o->log_file,
