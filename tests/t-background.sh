@@ -443,6 +443,29 @@ else
 	t_fail "--help" "some command lacks its help"
 fi
 
+# ---------------------------------------------------------------- a passphrase asked on a terminal
+# script(1) gives connect a terminal on stdin and types the passphrase into it.
+if command -v script >/dev/null 2>&1; then
+	ssh-keygen -q -t ed25519 -N 'pass phrase 1' -f "$T/pp_key" >/dev/null 2>&1
+	cat "$T/pp_key.pub" >>"$T/authorized_keys"
+	write_profile "$T/pp.ini" "default_forwards = no" "$(fwd web "$L_X" "$P_WEB")"
+	sed -i "s|^identity = .*|identity = $T/pp_key|" "$T/pp.ini"
+	( sleep 1; printf 'pass phrase 1\n'; sleep 30 ) |
+	    script -qec "$CONNECT -F $T/pp.ini" /dev/null >"$T/pp.out" 2>&1 &
+	PPS=$!
+	t_track $PPS
+	if wait_log "$T/pp.out" "connected to" 15 && [ "$(get "$L_X")" = "service web" ] &&
+	    grep -q "Enter passphrase for $T/pp_key" "$T/pp.out"; then
+		t_pass "a passphrase-protected key: asked on the terminal, then the tunnel works"
+	else
+		t_fail "passphrase prompt" "$(tail -5 "$T/pp.out")"
+	fi
+	pkill -TERM -f "$CONNECT -F $T/pp.ini" 2>/dev/null
+	t_wait_exit $PPS 10 >/dev/null
+else
+	t_skip "passphrase prompt on a terminal" "script(1) is not installed"
+fi
+
 # Global options may also follow the command word.
 $CONNECT check -F "$T/cfg/connect/st.ini" >"$T/check-after.out" 2>&1
 rc=$?
