@@ -1,0 +1,58 @@
+#!/bin/sh
+# t-completion.sh: conf/connect.bash-completion, driven the way bash drives it (COMP_WORDS,
+# COMP_CWORD, then the function), with profiles and a running tunnel in temporary directories.
+. "$(dirname "$0")/lib.sh"
+t_init completion
+
+if ! command -v bash >/dev/null 2>&1; then
+	t_skip "bash completion" "bash is not installed"
+	t_done
+fi
+mkdir -p "$T/cfg/connect" "$T/run/connect" "$T/files"
+: >"$T/cfg/connect/alpha.ini"
+: >"$T/cfg/connect/beta-studio.ini"
+: >"$T/run/connect/gamma.pid"	# a running tunnel without a profile
+: >"$T/files/prof1.ini"
+
+# comp WORDS...: the completions for the command line WORDS (the last one is being completed),
+# sorted, on one line.
+comp() {
+	XDG_CONFIG_HOME=$T/cfg XDG_RUNTIME_DIR=$T/run bash --norc -c '
+		. "$1"; shift
+		COMP_WORDS=("$@")
+		COMP_CWORD=$(($# - 1))
+		COMP_LINE="$*"
+		COMP_POINT=${#COMP_LINE}
+		_connect
+		printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' \
+	    sh "$TOP/conf/connect.bash-completion" "$@"
+}
+
+check() {	# check WANT WORDS...
+	_want=$1
+	shift
+	_got=$(comp "$@")
+	if [ "$_got" = "$_want" ]; then
+		t_pass "completion of '$*': $_want"
+	else
+		t_fail "completion of '$*'" "want '$_want', got '$_got'"
+	fi
+}
+
+check "status stop " connect st
+check "alpha beta-studio check help init list status stop up " connect ""
+check "--all --help alpha beta-studio gamma " connect stop ""
+check "--help --json gamma " connect status ""
+check "--json " connect status --j
+check "--force " connect init x --f
+check "alpha " connect -v -F x check a
+check "$T/files/prof1.ini " connect -F "$T/files/pr"
+check "--background " connect --back
+check "check " connect help ch
+if bash --norc -c ". '$TOP/conf/connect.bash-completion'; complete -p connect" 2>/dev/null |
+    grep -q "_connect connect"; then
+	t_pass "complete -F _connect connect is registered"
+else
+	t_fail "completion registered" "$(bash --norc -c ". '$TOP/conf/connect.bash-completion'; complete -p connect" 2>&1)"
+fi
+t_done
