@@ -4,6 +4,8 @@
 PREFIX ?=	/usr/local
 BINDIR =	$(PREFIX)/bin
 SHAREDIR =	$(PREFIX)/share/connect
+MANDIR =	$(PREFIX)/share/man
+COMPLETIONDIR =	$(PREFIX)/share/bash-completion/completions
 CC ?=		cc
 PKG_CONFIG ?=	pkg-config
 PKGS =		libssh libevent inih
@@ -96,6 +98,9 @@ install: all
 	cp conf/example.ini conf/connect@.service $(DESTDIR)$(SHAREDIR)/
 	cp conf/agent-entrypoint.sh $(DESTDIR)$(SHAREDIR)/agent-entrypoint.sh
 	chmod 755 $(DESTDIR)$(SHAREDIR)/agent-entrypoint.sh
+	mkdir -p $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
+	cp connect.1 $(DESTDIR)$(MANDIR)/man1/connect.1
+	cp conf/connect.bash-completion $(DESTDIR)$(COMPLETIONDIR)/connect
 
 clean:
 	rm -f $(LIB_OBJS) $(CONNECT_OBJS) lib/libconnect.a connect/connect connect.sh \
