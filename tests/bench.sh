@@ -8,6 +8,8 @@
 #      aes128-gcm and chacha20-poly1305, plus the tunnel's CPU per GB moved;
 #   2. the same over a WAN-like path: tests/fproxy --delay-ms 25 (50 ms RTT) between the SSH client
 #      and sshd, with iperf3 through fproxy alone to show the proxy is not the bottleneck;
+#   2b. HTTP through one forward with wrk (aes128-gcm): requests/s, p50 and p99 latency at 1, 64
+#      and 512 connections, keep-alive and a new connection per request; the tnet server alone too;
 #   3. ms from spawn to the first good HTTP answer through each of three forwards: connect (one
 #      process) vs one `ssh -N -L -L -L` (also with curve25519 key exchange, libssh's) vs three
 #      `ssh -N -L` started together (the old script); then curl's time for GET / once up;
@@ -16,21 +18,24 @@
 #      with three forwards (utime+stime, 10 ms ticks, and schedstat, in us);
 #   5. RSS growth while a slow client pauses 2 s reading a 64 MiB download (must stay bounded).
 #
-# Environment: BENCH_RUNS (runs of each side per measurement, default 5), BENCH_IDLE_SECS (20),
+# Environment: BENCH_RUNS (runs of each side per measurement, default 5), BENCH_IDLE_SECS (60),
 # BENCH_CIPHERS (LAN, default "aes128-gcm@openssh.com chacha20-poly1305@openssh.com"),
 # BENCH_WAN_CIPHERS (default aes128-gcm@openssh.com: over 50 ms RTT the window, not the cipher,
 # sets the pace), BENCH_DELAY_MS (25 each way), BENCH_SECS (iperf3 -t, 3), BENCH_ONLY (the parts
-# to run, default "lan wan ready mem idle slow"), T_KEEP=1 keeps the temp dir (the logs of every
+# to run, default "lan wan http ready mem idle slow"), BENCH_HTTP_SECS (wrk -d, 3),
+# BENCH_HTTP_CONNS (wrk -c values, "1 64 512"), T_KEEP=1 keeps the temp dir (the logs of every
 # run). Progress goes to stderr, the report to stdout. About 5 minutes with the defaults.
 . "$(dirname "$0")/lib.sh"
 
 BENCH_RUNS=${BENCH_RUNS:-5}
-BENCH_IDLE_SECS=${BENCH_IDLE_SECS:-20}
+BENCH_IDLE_SECS=${BENCH_IDLE_SECS:-60}
 BENCH_CIPHERS=${BENCH_CIPHERS:-aes128-gcm@openssh.com chacha20-poly1305@openssh.com}
 BENCH_WAN_CIPHERS=${BENCH_WAN_CIPHERS-aes128-gcm@openssh.com}
 BENCH_DELAY_MS=${BENCH_DELAY_MS:-25}
 BENCH_SECS=${BENCH_SECS:-3}
-BENCH_ONLY=${BENCH_ONLY:-lan wan ready mem idle slow}
+BENCH_ONLY=${BENCH_ONLY:-lan wan http ready mem idle slow}
+BENCH_HTTP_SECS=${BENCH_HTTP_SECS:-3}
+BENCH_HTTP_CONNS=${BENCH_HTTP_CONNS:-1 64 512}
 FPROXY=${FPROXY:-$TOP/tests/fproxy}
 HOLD_CONNS=512
 HOLD_BATCH=64
@@ -396,6 +401,78 @@ if part wan && [ -n "$BENCH_WAN_CIPHERS" ]; then
 	done
 fi
 
+# ------------------------------------------------------------------ 2b. HTTP through a forward
+
+# to_ms: wrk's latency ("812.00us", "1.23ms", "2.01s") in ms.
+to_ms() {
+	awk '{ v = $1
+		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f\n", v / 1000 }
+		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f\n", v }
+		else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.3f\n", v * 60000 }
+		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f\n", v * 1000 } }'
+}
+
+# wrk_run SIDE PORT CONNS MODE NAME: wrk for BENCH_HTTP_SECS against 127.0.0.1:PORT, CONNS
+# connections, MODE ka (keep-alive) or close (a new connection per request); records
+# http.CONNS.MODE.{rps,p50,p99} for SIDE. Socket errors and non-2xx answers are reported.
+wrk_run() {
+	_w_t=2
+	[ "$3" -lt 2 ] && _w_t=1
+	_w_log=$T/logs/wrk.$5.$3.$4.log
+	if [ "$4" = close ]; then
+		timeout -k 2 $((BENCH_HTTP_SECS + 30)) wrk -t"$_w_t" -c"$3" -d"${BENCH_HTTP_SECS}s" \
+		    --latency -H "Connection: close" "http://127.0.0.1:$2/" >"$_w_log" 2>&1
+	else
+		timeout -k 2 $((BENCH_HTTP_SECS + 30)) wrk -t"$_w_t" -c"$3" -d"${BENCH_HTTP_SECS}s" \
+		    --latency "http://127.0.0.1:$2/" >"$_w_log" 2>&1
+	fi
+	_w_rc=$?
+	_w_rps=$(awk '$1 == "Requests/sec:" { printf "%.0f\n", $2 }' "$_w_log")
+	if [ "$_w_rc" -ne 0 ] || [ -z "$_w_rps" ]; then
+		err "$5: wrk -c $3 ($4) failed (exit $_w_rc)" "$_w_log"
+		return 1
+	fi
+	grep -q "Socket errors\|Non-2xx" "$_w_log" &&
+	    err "$5: wrk -c $3 ($4): $(grep "Socket errors\|Non-2xx" "$_w_log" | tr -s ' ' | tr '\n' ' ')" \
+	    "$_w_log"
+	res "http.$3.$4.rps" "$1" "$_w_rps"
+	res "http.$3.$4.p50" "$1" "$(awk '$1 == "50%" { print $2 }' "$_w_log" | to_ms)"
+	res "http.$3.$4.p99" "$1" "$(awk '$1 == "99%" { print $2 }' "$_w_log" | to_ms)"
+}
+
+# http_all SIDE PORT NAME: every concurrency and mode once.
+http_all() {
+	for _h_c in $BENCH_HTTP_CONNS; do
+		for _h_m in ka close; do
+			wrk_run "$1" "$2" "$_h_c" "$_h_m" "$3"
+		done
+	done
+}
+
+if part http; then
+	if ! command -v wrk >/dev/null 2>&1; then
+		err "http: wrk is missing (apt-get install wrk): part skipped"
+	else
+		# The server alone (no tunnel): the ceiling the tunnels are measured under.
+		say "HTTP: the tnet server alone"
+		http_all d "$P_WEB" http-direct
+		run=1
+		while [ "$run" -le "$BENCH_RUNS" ]; do
+			say "HTTP run $run/$BENCH_RUNS"
+			if tun_connect "http-$run-c" "$SSHD_PORT" aes128-gcm@openssh.com \
+			    "web:$L_C:$P_WEB"; then
+				http_all c "$L_C" "http-$run-c"
+				tun_stop
+			fi
+			if tun_ssh "http-$run-o" "$SSHD_PORT" aes128-gcm@openssh.com "$L_O:$P_WEB"; then
+				http_all o "$L_O" "http-$run-o"
+				tun_stop
+			fi
+			run=$((run + 1))
+		done
+	fi
+fi
+
 # ------------------------------------------------------------------ 3. time to three ready forwards
 
 # poll_one PORT WANT OUT DEADLINE_NS: GET / on 127.0.0.1:PORT every ~10 ms until the body is
@@ -645,6 +722,18 @@ done
 if [ -n "$BENCH_WAN_CIPHERS" ]; then
 	printf '%-50s %10s %10s\n' "  fproxy alone, no SSH, Mbit/s: download / upload" \
 	    "$(median wan.proxy.down p)" "$(median wan.proxy.up p)"
+fi
+if part http; then
+	for _c in $BENCH_HTTP_CONNS; do
+		for _m in ka close; do
+			[ "$_m" = ka ] && _ml="keep-alive" || _ml="new conn/request"
+			row "HTTP $_c conns, $_ml: requests/s" "http.$_c.$_m.rps"
+			row "  p50 latency, ms" "http.$_c.$_m.p50"
+			row "  p99 latency, ms" "http.$_c.$_m.p99"
+			printf '%-50s %10s\n' "  the server alone: requests/s, p99 ms" \
+			    "$(median "http.$_c.$_m.rps" d) $(median "http.$_c.$_m.p99" d)"
+		done
+	done
 fi
 row "spawn -> 3 forwards answer, ms (ssh: 1 process)" ready
 row "spawn -> 3 forwards answer, ms (ssh: 3 processes)" ready s
