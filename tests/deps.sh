@@ -39,6 +39,7 @@ need openssh-server 'test -x /usr/sbin/sshd'
 need openssh-client 'command -v ssh && command -v ssh-keygen'
 need curl 'command -v curl'
 need iperf3 'command -v iperf3'
+need wrk 'command -v wrk'
 need procps 'command -v ps'
 
 [ -z "$missing" ] && exit 0
@@ -46,7 +47,7 @@ need procps 'command -v ps'
 if ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps.sh: missing:$missing" >&2
 	echo "deps.sh: this is not a Debian-like system (no apt-get); install the equivalents" \
-	    "(Homebrew: libssh libevent inih pkg-config curl iperf3)" >&2
+	    "(Homebrew: libssh libevent inih pkg-config curl iperf3 wrk)" >&2
 	exit 1
 fi
 

@@ -52,6 +52,11 @@ t_init() {
 		exit 1
 	}
 	export T
+	# connect registers each running tunnel in the runtime directory, by profile name: a private
+	# one per test script, so that scripts (or two test runs at once) never see each other's.
+	XDG_RUNTIME_DIR=$T/xdg-run
+	mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+	export XDG_RUNTIME_DIR
 	[ -x "$TNET" ] || echo "$T_NAME: $TNET is missing (make tests/tnet)" >&2
 	trap '_t_cleanup' EXIT
 	trap 'exit 129' HUP
