@@ -65,7 +65,7 @@ conn_channel_data(ssh_session ssh, ssh_channel ch, void *data, uint32_t len, int
 {
 	struct conn	*c = arg;
 	struct evbuffer	*out;
-	size_t		 have, n;
+	size_t		 have, n, sent;
 
 	(void)ssh;
 	(void)ch;
@@ -85,9 +85,24 @@ conn_channel_data(ssh_session ssh, ssh_channel ch, void *data, uint32_t len, int
 		c->down_blocked = 1;
 		return 0;
 	}
-	n = len < CONN_DOWN_HIGH - have ? len : CONN_DOWN_HIGH - have;
-	if (evbuffer_add(out, data, n) != 0)
-		return 0;
+	/*
+	 * Nothing queued for the client: try to hand the data to its socket
+	 * now. Queueing it instead costs the bufferevent an EV_WRITE add, a
+	 * writev and a delete one loop later: per small HTTP answer, three
+	 * syscalls and a loop pass more (strace under wrk). What the socket
+	 * does not take is queued as before; errors surface there too.
+	 */
+	sent = 0;
+	if (have == 0) {
+		ssize_t	r = send(bufferevent_getfd(c->bev), data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (r > 0)
+			sent = (size_t)r;
+	}
+	n = len - sent < CONN_DOWN_HIGH - have ? len - sent : CONN_DOWN_HIGH - have;
+	if (n > 0 && evbuffer_add(out, (const char *)data + sent, n) != 0)
+		n = 0;
+	n += sent;
 	c->down += n;
 	c->fwd->st.bytes_down += n;
 	c->down_blocked = n < len;
