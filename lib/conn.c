@@ -45,6 +45,9 @@ conn_state_name(enum conn_state st)
 	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
 
+/* The window grows (CONN_WINDOW) once this much has come down the channel. */
+#define CONN_WINDOW_AFTER	(256 * 1024)
+
 /* Channel data up to this size goes straight to an idle client socket (see conn_channel_data). */
 #define CONN_DIRECT_MAX	(16 * 1024)
 
@@ -533,7 +536,8 @@ conn_age_ms(const struct conn *c)
 
 /*
  * Keep the receive window near CONN_WINDOW while the client keeps up: grow
- * it on open and again each time half of it has been used (one
+ * it once a download is under way and again each time half of it has been
+ * used (one
  * WINDOW_ADJUST per CONN_WINDOW / 2 bytes, as OpenSSH does).
  */
 static void
@@ -545,6 +549,13 @@ conn_grow_window(struct conn *c)
 
 	if (c->state != CONN_OPEN || c->bev == NULL || c->down_blocked || c->remote_eof ||
 	    (c->window_grown && c->down - c->down_at_grow < CONN_WINDOW / 2))
+		return;
+	/*
+	 * Not before a download is under way: a short request and answer fits
+	 * libssh's own window, and an adjust per channel is one more packet and
+	 * send() per connection (strace under wrk, a connection per request).
+	 */
+	if (!c->window_grown && c->down < CONN_WINDOW_AFTER)
 		return;
 	out = bufferevent_get_output(c->bev);
 	if (evbuffer_get_length(out) >= CONN_DOWN_LOW)
