@@ -84,6 +84,18 @@ compat_peer_uid(int fd, uid_t *uid)
 }
 
 void
+compat_quickack(int fd)
+{
+#if defined(TCP_QUICKACK)
+	int	one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+	(void)fd;	/* BSD and macOS have no such switch: their delayed ACK stays */
+#endif
+}
+
+void
 compat_tune_malloc(void)
 {
 #if defined(__GLIBC__)

@@ -16,6 +16,9 @@ int	compat_tune_ssh_socket(int fd, int keepalive_idle_s, int keepalive_intvl_s,
 /* Does this CPU have AES instructions? (decides the default cipher order) */
 int	compat_cpu_has_aes(void);
 
+/* Acknowledge at once what arrives next (Linux TCP_QUICKACK, which does not stick); elsewhere nothing. */
+void	compat_quickack(int fd);
+
 /* Allocator settings for bulk transfer (glibc: heap trim and mmap thresholds); elsewhere nothing. */
 void	compat_tune_malloc(void);
 
