@@ -64,20 +64,10 @@ die() {
 	exit 1
 }
 
-now_ms() {
-	_ns=$(date +%s%N 2>/dev/null)
-	case "$_ns" in
-	*N) echo $(($(date +%s) * 1000)) ;;
-	*) echo $((_ns / 1000000)) ;;
-	esac
-}
-
 # sleep_until MS: sleep until now_ms reaches MS.
 sleep_until() {
 	while [ "$(now_ms)" -lt "$1" ]; do sleep 0.05; done
 }
-
-t_track() { T_PIDS="$T_PIDS $1"; }
 
 command -v curl >/dev/null 2>&1 || die "needs curl"
 command -v ssh >/dev/null 2>&1 || die "needs ssh (openssh-client)"

@@ -140,13 +140,39 @@ t_track() {
 	T_PIDS="$T_PIDS $1"
 }
 
-# wait_log FILE PATTERN SECS: wait until FILE has a line matching PATTERN (grep -E), at most SECS.
+# wait_log FILE PATTERN SECS [FROM_LINE]: wait until FILE has a line matching PATTERN (grep -E),
+# at most SECS; with FROM_LINE, only lines after that one count.
 wait_log() {
 	_wl_n=$(($3 * 10))
 	while [ "$_wl_n" -gt 0 ]; do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		tail -n +$((${4:-0} + 1)) "$1" 2>/dev/null | grep -Eq "$2" && return 0
 		sleep 0.1
 		_wl_n=$((_wl_n - 1))
+	done
+	return 1
+}
+
+# now_ms: milliseconds since the epoch (date +%s%N is GNU; falls back to whole seconds).
+now_ms() {
+	_nm_ns=$(date +%s%N 2>/dev/null)
+	case "$_nm_ns" in
+	*N) echo $(($(date +%s) * 1000)) ;;
+	*) echo $((_nm_ns / 1000000)) ;;
+	esac
+}
+
+# until_ok SECS CMD...: retry CMD (its output discarded) every 0.1 s until it succeeds; prints the
+# ms it took, or returns 1 after SECS.
+until_ok() {
+	_uo_t0=$(now_ms)
+	_uo_lim=$((_uo_t0 + $1 * 1000))
+	shift
+	while [ "$(now_ms)" -lt $_uo_lim ]; do
+		if "$@" >/dev/null 2>&1; then
+			echo $(($(now_ms) - _uo_t0))
+			return 0
+		fi
+		sleep 0.1
 	done
 	return 1
 }

@@ -29,25 +29,6 @@ VN=ctn$$n	# namespace-side end
 NS_UP=
 ROUTE=
 
-now_ms() {
-	_ns=$(date +%s%N 2>/dev/null)
-	case "$_ns" in
-	*N) echo $(($(date +%s) * 1000)) ;;
-	*) echo $((_ns / 1000000)) ;;
-	esac
-}
-
-# wait_log FILE ERE SECS [FROM_LINE]: until ERE matches a line of FILE after line FROM_LINE.
-wait_log() {
-	_n=0
-	while [ $_n -lt $(($3 * 10)) ]; do
-		tail -n +$((${4:-0} + 1)) "$1" 2>/dev/null | grep -Eq "$2" && return 0
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
-}
-
 lines() { wc -l <"$1" | tr -d ' '; }
 
 # fwd_ok L1 L2 L3: all three forwards answer with their service's name.
@@ -57,20 +38,6 @@ fwd_ok() {
 	[ "$(curl -s -m 1 "http://127.0.0.1:$3/")" = "service files" ]
 }
 
-# until_ok SECS CMD...: retry CMD every 0.1 s; print the ms it took, or fail after SECS.
-until_ok() {
-	_t0=$(now_ms)
-	_lim=$((_t0 + $1 * 1000))
-	shift
-	while [ "$(now_ms)" -lt $_lim ]; do
-		if "$@" >/dev/null 2>&1; then
-			echo $(($(now_ms) - _t0))
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
 
 # Client side first (connect processes), then the namespace side, then the links and the route:
 # the link is brought up first so that closing sockets can finish over it, and the route goes

@@ -18,30 +18,6 @@ wait_count() {
 	return 1
 }
 
-# now_ms: milliseconds since the epoch (date +%s%N is GNU; fall back to seconds).
-now_ms() {
-	_ns=$(date +%s%N 2>/dev/null)
-	case "$_ns" in
-	*N) echo $(($(date +%s) * 1000)) ;;
-	*) echo $((_ns / 1000000)) ;;
-	esac
-}
-
-# until_ok SECS CMD...: retry CMD every 0.1 s until it succeeds; prints the ms it took, or fails.
-until_ok() {
-	_lim=$(($(now_ms) + $1 * 1000))
-	_t0=$(now_ms)
-	shift
-	while [ "$(now_ms)" -lt $_lim ]; do
-		if "$@" >/dev/null 2>&1; then
-			echo $(($(now_ms) - _t0))
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-
 web_ok() {
 	[ "$(curl -s -m 3 "http://127.0.0.1:$L_WEB/")" = "service web" ]
 }
