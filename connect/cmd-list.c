@@ -7,7 +7,6 @@
 #include <sysexits.h>
 
 #include "cmd.h"
-#include "control.h"
 #include "instance.h"
 #include "profile.h"
 
@@ -51,9 +50,10 @@ cmd_list_exec(struct cmd_opts *o)
 	struct instance	 in;
 	struct dirent	*de;
 	DIR		*d;
-	char		 dir[PATH_MAX], path[PATH_MAX + 300], state[96], word[41];
+	char		 dir[PATH_MAX], path[PATH_MAX + 300], state[CMD_STATE_MAX + 32];
+	char		 word[CMD_STATE_MAX];
 	char		**names = NULL, *cause = NULL;
-	char		*reply, *slash;
+	char		*slash;
 	size_t		 len;
 	pid_t		 pid;
 	int		 n = 0, ni, i;
@@ -99,12 +99,9 @@ cmd_list_exec(struct cmd_opts *o)
 		snprintf(state, sizeof state, "stopped");
 		if (instance_init(&in, rows[i].name, &cause) == 0 &&
 		    (pid = instance_running(&in)) != 0) {
-			reply = NULL;
 			snprintf(state, sizeof state, "running");
-			if (control_call(in.sock_path, "status", 2000, &reply, &cause) == 0 &&
-			    sscanf(reply, "%*s %40s", word) == 1)
+			if (cmd_instance_state(&in, word) == 0)
 				snprintf(state, sizeof state, "%s (pid %ld)", word, (long)pid);
-			free(reply);
 		}
 		free(cause);
 		cause = NULL;

@@ -8,6 +8,20 @@
 #include "control.h"
 #include "instance.h"
 
+int
+cmd_instance_state(const struct instance *in, char state[CMD_STATE_MAX])
+{
+	char	*reply = NULL, *cause = NULL;
+	int	 rc = -1;
+
+	if (control_call(in->sock_path, "status", 2000, &reply, &cause) == 0 &&
+	    sscanf(reply, "%*s %63s", state) == 1)
+		rc = 0;
+	free(reply);
+	free(cause);
+	return rc;
+}
+
 /* Print one instance's status. Returns 0, CMD_EXIT_NOT_RUNNING, or an error code. */
 static int
 status_one(const char *name, int json, int quiet_if_stopped, int *printed)

@@ -302,21 +302,6 @@ up_free(struct up *u)
 		event_base_free(u->base);
 }
 
-/* Parse a running instance's status table: the state is the second word. */
-static int
-up_query_state(const struct instance *in, char *state, size_t len)
-{
-	char	*reply = NULL, *cause = NULL;
-	int	 rc = -1;
-
-	if (control_call(in->sock_path, "status", 2000, &reply, &cause) == 0 &&
-	    sscanf(reply, "%*s %63s", state) == 1 && len > 0)
-		rc = 0;
-	free(reply);
-	free(cause);
-	return rc;
-}
-
 /*
  * -d while an instance of NAME runs: fine if it is ready (entrypoints call
  * -d again and again); else wait for it up to --wait.
@@ -325,7 +310,7 @@ static int
 up_already_running(struct cmd_opts *o, struct instance *in, pid_t pid)
 {
 	struct timespec	t0, now;
-	char		state[64] = "starting";
+	char		state[CMD_STATE_MAX] = "starting";
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
@@ -334,7 +319,7 @@ up_already_running(struct cmd_opts *o, struct instance *in, pid_t pid)
 			    in->name);
 			return EX_TEMPFAIL;
 		}
-		if (up_query_state(in, state, sizeof state) == 0 && strcmp(state, "ready") == 0) {
+		if (cmd_instance_state(in, state) == 0 && strcmp(state, "ready") == 0) {
 			printf("%s: already running (pid %ld)\n", in->name, (long)pid);
 			return 0;
 		}

@@ -56,6 +56,16 @@ int	cmd_build_profile(struct cmd_opts *o, const char *name, struct profile *p, c
  */
 int	cmd_is_flag(const char *arg, const char *name, char shortopt);
 
+struct instance;
+
+#define CMD_STATE_MAX	64
+/*
+ * The state word of a running instance ("ready", "reconnecting"...), asked
+ * over its control socket: the second word of its status line. Returns 0,
+ * or -1 if it does not answer.
+ */
+int	cmd_instance_state(const struct instance *in, char state[CMD_STATE_MAX]);
+
 /*
  * The arguments of a command taking at most one NAME and one flag (status
  * --json, stop --all): sets *flag_set and *name. Returns 0, or EX_USAGE
