@@ -51,6 +51,16 @@ conn_state_name(enum conn_state st)
 /* Channel data up to this size goes straight to an idle client socket (see conn_channel_data). */
 #define CONN_DIRECT_MAX	(16 * 1024)
 
+/* Bytes moved: the conn's own counts and its forward's (status shows both). */
+static void
+conn_count(struct conn *c, uint64_t up, uint64_t down)
+{
+	c->up += up;
+	c->down += down;
+	c->fwd->st.bytes_up += up;
+	c->fwd->st.bytes_down += down;
+}
+
 /* The one place a conn's state changes. */
 static void
 conn_set_state(struct conn *c, enum conn_state st)
@@ -111,8 +121,7 @@ conn_channel_data(ssh_session ssh, ssh_channel ch, void *data, uint32_t len, int
 	if (n > 0 && evbuffer_add(out, (const char *)data + sent, n) != 0)
 		n = 0;
 	n += sent;
-	c->down += n;
-	c->fwd->st.bytes_down += n;
+	conn_count(c, 0, (uint64_t)n);
 	c->down_blocked = n < len;
 	return (int)n;
 }
@@ -205,8 +214,7 @@ conn_flush_pending(struct conn *c)
 		return 0;
 	}
 	evbuffer_drain(c->pending, (size_t)rc);
-	c->up += (uint64_t)rc;
-	c->fwd->st.bytes_up += (uint64_t)rc;
+	conn_count(c, (uint64_t)rc, 0);
 	if (rc > 0)
 		session_kick(c->sess);
 	return evbuffer_get_length(c->pending) == 0;
@@ -267,8 +275,7 @@ conn_local_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_write_failed(c);
 		return;
 	}
-	c->up += (uint64_t)rc;
-	c->fwd->st.bytes_up += (uint64_t)rc;
+	conn_count(c, (uint64_t)rc, 0);
 	if (rc < n) {	/* key re-exchange: keep the rest, stop reading until it is written */
 		if (c->pending == NULL)
 			c->pending = evbuffer_new();
@@ -309,8 +316,7 @@ conn_pull_down(struct conn *c)
 		pulled = 1;
 		if (evbuffer_add(out, scratch, (size_t)n) != 0)
 			break;
-		c->down += (uint64_t)n;
-		c->fwd->st.bytes_down += (uint64_t)n;
+		conn_count(c, 0, (uint64_t)n);
 	}
 	if (pulled)
 		session_kick(c->sess);	/* a window adjust is queued */
@@ -569,8 +575,7 @@ conn_grow_window(struct conn *c)
 	 */
 	n = ssh_channel_read_timeout(c->ch, sink, sizeof sink, 0, 0);
 	if (n > 0 && evbuffer_add(out, sink, (size_t)n) == 0) {
-		c->down += (uint64_t)n;
-		c->fwd->st.bytes_down += (uint64_t)n;
+		conn_count(c, 0, (uint64_t)n);
 	}
 	session_kick(c->sess);	/* the adjust is queued: get it sent */
 }
