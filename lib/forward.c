@@ -2,6 +2,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <errno.h>
 #include <stdio.h>
@@ -40,13 +41,25 @@ forward_error_cb(struct evconnlistener *lev, void *arg)
 	    evutil_socket_error_to_string(err));
 }
 
+/* 127.0.0.0/8 and ::1 are reachable from this machine only; anything else (a wildcard included) is not. */
+static int
+sockaddr_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) ==
+		    127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+	return 0;
+}
+
 int
 forward_bind(struct forward *f, struct event_base *base, const struct forward_spec *spec,
     forward_accept_fn fn, void *arg, char **cause)
 {
 	struct addrinfo	 hints, *res = NULL;
 	char		 port[16];
-	int		 rc, err;
+	int		 rc, err, loopback;
 
 	memset(f, 0, sizeof *f);
 	f->spec = spec;
@@ -67,6 +80,7 @@ forward_bind(struct forward *f, struct event_base *base, const struct forward_sp
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 1024,
 	    res->ai_addr, (int)res->ai_addrlen);
 	err = errno;
+	loopback = sockaddr_is_loopback(res->ai_addr);
 	freeaddrinfo(res);
 	if (f->lev == NULL) {
 		if (err == EADDRINUSE)
@@ -80,7 +94,7 @@ forward_bind(struct forward *f, struct event_base *base, const struct forward_sp
 		return -1;
 	}
 	evconnlistener_set_error_cb(f->lev, forward_error_cb);
-	if (strcmp(spec->bind_addr, "127.0.0.1") != 0 && strcmp(spec->bind_addr, "::1") != 0)
+	if (!loopback)
 		log_warn("forward %s listens on %s port %d: reachable from other machines",
 		    spec->name, spec->bind_addr, spec->local_port);
 	return 0;
