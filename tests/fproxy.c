@@ -1,14 +1,15 @@
 /*
  * fproxy.c: a fault-injecting TCP proxy for the tests (loopback only).
  *
- *   fproxy LISTEN_PORT TARGET_PORT [--delay-ms N] [--pidfile F]
+ *   fproxy LISTEN_PORT TARGET_PORT [--delay-ms N] [--lag-ms N] [--pidfile F]
  *
  * Listens on 127.0.0.1:LISTEN_PORT and relays to 127.0.0.1:TARGET_PORT.
  * Signals inject faults into every connection at once:
  *   SIGUSR1  freeze: stop moving bytes and stop accepting, sockets stay open
  *            (a silent blackhole, as when a network path dies);
  *   SIGUSR2  thaw: move bytes again;
- *   SIGHUP   reset: close every connection with an RST.
+ *   SIGHUP   reset: close every connection with an RST;
+ *   SIGWINCH swap the delay with --lag-ms (default 0): a latency spike on, then off.
  * --delay-ms holds each chunk N ms before passing it on, in both directions
  * (a WAN-like round trip of 2N ms without netem), without limiting bandwidth.
  */
@@ -55,7 +56,7 @@ TAILQ_HEAD(pair_list, pair);
 static struct event_base	*base;
 static struct evconnlistener	*lev;
 static struct pair_list		 pairs = TAILQ_HEAD_INITIALIZER(pairs);
-static int			 target_port, delay_ms, frozen;
+static int			 target_port, delay_ms, lag_ms, frozen;
 
 static void	pair_flush(struct pair *, int);
 
@@ -274,6 +275,7 @@ static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct pair	*p, *next;
+	int		 i;
 
 	(void)what;
 	(void)arg;
@@ -307,6 +309,12 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		}
 		fprintf(stderr, "fproxy: reset all\n");
 		break;
+	case SIGWINCH:
+		i = delay_ms;
+		delay_ms = lag_ms;
+		lag_ms = i;
+		fprintf(stderr, "fproxy: delay %d ms\n", delay_ms);
+		break;
 	default:
 		event_base_loopexit(base, NULL);
 	}
@@ -317,11 +325,11 @@ main(int argc, char **argv)
 {
 	struct sockaddr_in	 sin;
 	const char		*pidfile = NULL;
-	int			 i, port, sigs[] = { SIGUSR1, SIGUSR2, SIGHUP, SIGTERM, SIGINT };
+	int			 i, port, sigs[] = { SIGUSR1, SIGUSR2, SIGHUP, SIGWINCH, SIGTERM, SIGINT };
 	FILE			*f;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: fproxy LISTEN_PORT TARGET_PORT [--delay-ms N] [--pidfile F]\n");
+		fprintf(stderr, "usage: fproxy LISTEN_PORT TARGET_PORT [--delay-ms N] [--lag-ms N] [--pidfile F]\n");
 		return 64;
 	}
 	port = atoi(argv[1]);
@@ -329,6 +337,8 @@ main(int argc, char **argv)
 	for (i = 3; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--delay-ms") == 0)
 			delay_ms = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--lag-ms") == 0)
+			lag_ms = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--pidfile") == 0)
 			pidfile = argv[i + 1];
 	}
