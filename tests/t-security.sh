@@ -103,12 +103,13 @@ if command -v script >/dev/null 2>&1; then
 	cat "$T/pp_key.pub" >>"$T/authorized_keys"
 	secrets_of "$T/pp_key" "$PASS"
 	profile "$T/pp.ini" "$T/pp_key"
-	( sleep 1; printf '%s\n' "$PASS"; sleep 20 ) |
+	# Typed once the prompt is up (echo is off by then: text typed earlier would be echoed).
+	( wait_log "$T/vvv-pp.log" "Enter passphrase" 30; printf '%s\n' "$PASS"; sleep 30 ) |
 	    script -qec "$CONNECT -vvv -F $T/pp.ini" /dev/null >"$T/vvv-pp.log" 2>&1 &
 	PPS=$!
 	t_track $PPS
 	ok=0
-	if wait_log "$T/vvv-pp.log" "connected to" 15 && [ "$(get "$L_WEB")" = "service web" ] &&
+	if wait_log "$T/vvv-pp.log" "connected to" 30 && [ "$(get "$L_WEB")" = "service web" ] &&
 	    "$TNET" echo 127.0.0.1 "$L_ECHO" --bytes 1m >/dev/null; then
 		ok=1
 	fi
