@@ -13,6 +13,9 @@
 #include "cmd.h"
 #include "profile.h"
 
+/* The name the loader gives the text init builds (messages say "LABEL:LINE: ..."). */
+#define INIT_LABEL	"(connect init)"
+
 /* The value of option argv[*i] ("--opt value" or "--opt=value"); NULL if it is not `opt`. */
 static const char *
 init_value(struct cmd_opts *o, int *i, const char *lopt, char sopt, int *missing)
@@ -56,7 +59,7 @@ cmd_init_exec(struct cmd_opts *o)
 	struct profile	*p;
 	const char	*name = NULL, *host = NULL, *v;
 	char		 path[PATH_MAX], tmp[PATH_MAX + 16], dir[PATH_MAX], text[4096], *slash;
-	char		*cause = NULL, port[16] = "";
+	char		*cause = NULL, port[16] = "", *msg, *colon;
 	int		 i, force = 0, missing = 0, fd, rc = 0;
 	size_t		 len;
 	time_t		 now = time(NULL);
@@ -115,9 +118,14 @@ cmd_init_exec(struct cmd_opts *o)
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return EX_OSERR;
 	profile_defaults(p);
-	if (profile_load_string(p, text, "(connect init)", &cause) != 0 ||
+	if (profile_load_string(p, text, INIT_LABEL, &cause) != 0 ||
 	    profile_validate(p, &cause) != 0) {
-		fprintf(stderr, "connect: init: %s\n", cause);
+		/* "LABEL:LINE: " points into text the user never saw: the key names the option. */
+		msg = cause;
+		if (strncmp(msg, INIT_LABEL ":", sizeof INIT_LABEL) == 0 &&
+		    (colon = strstr(msg + sizeof INIT_LABEL, ": ")) != NULL)
+			msg = colon + 2;
+		fprintf(stderr, "connect: init: %s\n", msg);
 		free(cause);
 		free(p);
 		return EX_USAGE;
