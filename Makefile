@@ -15,6 +15,11 @@ DEPCFLAGS !=	$(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null || true
 DEPLIBS !=	$(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || true
 ALLCFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(DEPCFLAGS) -Ilib
 SANFLAGS =	-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CC ?=	clang
+FUZZFLAGS =	-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined $(DEPCFLAGS) -Ilib
+# The end-to-end scripts make valgrind runs (a subset: timing-bound ones are slower than valgrind allows).
+VALGRIND_TESTS = t-core t-background t-check t-security t-errors t-rekey t-completion
 
 LIB_SRCS =	lib/log.c lib/cause.c lib/compat.c lib/fwdspec.c lib/profile.c lib/session.c \
 		lib/conn.c lib/forward.c lib/supervisor.c lib/identity.c lib/probe.c lib/instance.c \
@@ -53,8 +58,10 @@ connect.sh: connect.sh.in
 tests/connect-asan: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS)
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $(LIB_SRCS) $(CONNECT_SRCS) $(DEPLIBS)
 
-tests/unit-asan: tests/unit.c tests/unit.h $(LIB_SRCS) $(HDRS)
-	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ tests/unit.c $(LIB_SRCS) $(DEPLIBS)
+# With every kept fuzz input replayed through its harness (tests/fuzz/replay.c).
+tests/unit-asan: tests/unit.c tests/unit.h tests/fuzz/replay.c tests/fuzz/fuzz-profile.c \
+	    tests/fuzz/fuzz-fwdspec.c tests/fuzz/fuzz-control.c $(LIB_SRCS) $(HDRS)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ tests/unit.c tests/fuzz/replay.c $(LIB_SRCS) $(DEPLIBS)
 
 # Drives supervisor_verify() (readiness) for tests/t-check.sh.
 tests/verify-asan: tests/verify.c $(LIB_SRCS) $(HDRS)
@@ -90,6 +97,33 @@ bench-recovery: deps
 	$(MAKE) all tests/tnet tests/fproxy
 	sh tests/bench-recovery.sh
 
+# make fuzz FUZZ_SECS=60: each libFuzzer harness in tests/fuzz for FUZZ_SECS seconds (default 30).
+fuzz: tests/fuzz/fuzz-profile tests/fuzz/fuzz-fwdspec tests/fuzz/fuzz-control
+	sh tests/fuzz/run.sh $(FUZZ_SECS)
+
+tests/fuzz/fuzz-profile: tests/fuzz/fuzz-profile.c $(LIB_SRCS) $(HDRS)
+	sh tests/deps.sh fuzz
+	$(FUZZ_CC) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz-profile.c $(LIB_SRCS) $(DEPLIBS)
+
+tests/fuzz/fuzz-fwdspec: tests/fuzz/fuzz-fwdspec.c $(LIB_SRCS) $(HDRS)
+	sh tests/deps.sh fuzz
+	$(FUZZ_CC) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz-fwdspec.c $(LIB_SRCS) $(DEPLIBS)
+
+tests/fuzz/fuzz-control: tests/fuzz/fuzz-control.c $(LIB_SRCS) $(HDRS)
+	sh tests/deps.sh fuzz
+	$(FUZZ_CC) $(FUZZFLAGS) -o $@ tests/fuzz/fuzz-control.c $(LIB_SRCS) $(DEPLIBS)
+
+# make valgrind: the end-to-end tests with every connect under valgrind memcheck (tests/valgrind-connect).
+valgrind: deps
+	sh tests/deps.sh valgrind
+	$(MAKE) all tests/unit-asan tests/verify-asan tests/tnet tests/fproxy
+	VALGRIND=1 sh tests/run.sh $(VALGRIND_TESTS)
+
+# make soak DURATION=1800: clients and random faults for DURATION seconds (default 300).
+soak: deps
+	$(MAKE) all tests/tnet tests/fproxy
+	DURATION=$(DURATION) sh tests/soak.sh
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
 	cp connect/connect $(DESTDIR)$(BINDIR)/connect
@@ -104,6 +138,7 @@ install: all
 
 clean:
 	rm -f $(LIB_OBJS) $(CONNECT_OBJS) lib/libconnect.a connect/connect connect.sh \
-		tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy
+		tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy \
+		tests/fakeclock.so tests/fuzz/fuzz-profile tests/fuzz/fuzz-fwdspec tests/fuzz/fuzz-control
 
-.PHONY: all deps test demo bench bench-recovery install clean
+.PHONY: all deps test demo bench bench-recovery soak fuzz valgrind install clean

@@ -218,20 +218,23 @@ up_state(struct supervisor *sup, enum supervisor_state st, void *arg)
 
 /* The control socket's requests. */
 static int
-up_control(const char *req, struct evbuffer *reply, void *arg)
+up_control(enum control_request req, struct evbuffer *reply, void *arg)
 {
 	struct up		*u = arg;
 	struct supervisor_info	 in;
 
-	if (strcmp(req, "status") == 0 || strcmp(req, "status --json") == 0) {
+	switch (req) {
+	case CTL_REQ_STATUS:
+	case CTL_REQ_STATUS_JSON:
 		supervisor_info(u->sup, &in);
-		status_format(reply, u->p->name, getpid(), &in, req[6] != '\0');
+		status_format(reply, u->p->name, getpid(), &in, req == CTL_REQ_STATUS_JSON);
 		evbuffer_add(reply, "\n", 1);
 		return 0;
-	}
-	if (strcmp(req, "stop") == 0) {
+	case CTL_REQ_STOP:
 		evbuffer_add_printf(reply, "stopping %ld\n", (long)getpid());
 		return 1;	/* up_control_after, once the reply is out */
+	case CTL_REQ_INVALID:
+		break;
 	}
 	evbuffer_add_printf(reply, "error unknown request\n");
 	return 0;

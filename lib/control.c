@@ -45,6 +45,45 @@ struct control {
 	TAILQ_HEAD(, ctl_conn)	 conns;
 };
 
+static const struct {
+	const char		*words;
+	enum control_request	 req;
+} control_requests[] = {
+	{ "status", CTL_REQ_STATUS },
+	{ "status --json", CTL_REQ_STATUS_JSON },
+	{ "stop", CTL_REQ_STOP },
+};
+
+enum control_request
+control_parse(const char *line, size_t len)
+{
+	size_t	i;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	/* A NUL would end the comparison early: "stop\0junk" is not "stop". */
+	if (len > CONTROL_REQUEST_MAX || memchr(line, '\0', len) != NULL)
+		return CTL_REQ_INVALID;
+	for (i = 0; i < sizeof control_requests / sizeof control_requests[0]; i++) {
+		if (strlen(control_requests[i].words) == len &&
+		    memcmp(control_requests[i].words, line, len) == 0)
+			return control_requests[i].req;
+	}
+	return CTL_REQ_INVALID;
+}
+
+const char *
+control_request_name(enum control_request req)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof control_requests / sizeof control_requests[0]; i++) {
+		if (control_requests[i].req == req)
+			return control_requests[i].words;
+	}
+	return "(invalid)";
+}
+
 static int
 control_sockaddr(const char *path, struct sockaddr_un *sun, char **cause)
 {
@@ -106,9 +145,10 @@ static void
 ctl_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctl_conn	*cc = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	char		*line;
-	size_t		 n;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	enum control_request	 req;
+	char			*line;
+	size_t			 n;
 
 	if (cc->state != CTL_READING)
 		return;
@@ -117,13 +157,12 @@ ctl_read_cb(struct bufferevent *bev, void *arg)
 			ctl_conn_done(cc);	/* not a client of ours */
 		return;
 	}
-	if (n > 0 && line[n - 1] == '\r')
-		line[n - 1] = '\0';
-	log_debug("control: request '%s'", line);
+	req = control_parse(line, n);
+	free(line);
+	log_debug("control: request %s", control_request_name(req));
 	cc->state = CTL_WRITING;
 	bufferevent_disable(bev, EV_READ);
-	cc->run_after = cc->ctl->handler(line, bufferevent_get_output(bev), cc->ctl->arg) == 1;
-	free(line);
+	cc->run_after = cc->ctl->handler(req, bufferevent_get_output(bev), cc->ctl->arg) == 1;
 	ctl_write_cb(bev, cc);	/* an empty reply: done now */
 }
 

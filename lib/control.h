@@ -18,12 +18,30 @@
 
 struct control;
 
+/* The requests an instance understands. */
+enum control_request {
+	CTL_REQ_INVALID = 0,	/* anything else: answered "error unknown request" */
+	CTL_REQ_STATUS,		/* "status" */
+	CTL_REQ_STATUS_JSON,	/* "status --json" */
+	CTL_REQ_STOP		/* "stop" */
+};
+
+/*
+ * Parse one request line of len bytes (its LF removed; one trailing CR is
+ * allowed). Longer than CONTROL_REQUEST_MAX, a NUL byte, or any other text
+ * is CTL_REQ_INVALID. Returns the request.
+ */
+enum control_request control_parse(const char *line, size_t len);
+
+/* The request's words ("status --json"), or "(invalid)": what the log shows instead of raw bytes. */
+const char *control_request_name(enum control_request req);
+
 /*
  * Answer one request: append the reply to `reply`. Return 0, or 1 to have
  * `after` run (from a fresh event, once the reply is written and the
  * connection closed): how "stop" replies before the loop ends.
  */
-typedef int (*control_handler_fn)(const char *request, struct evbuffer *reply, void *arg);
+typedef int (*control_handler_fn)(enum control_request req, struct evbuffer *reply, void *arg);
 typedef void (*control_after_fn)(void *arg);
 
 /*

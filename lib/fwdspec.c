@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,26 @@ fwdspec_parse_bind(const char *s, char *buf, size_t len)
 	return -1;
 }
 
+int
+fwdspec_parse_host(const char *s, char *buf, size_t len)
+{
+	size_t	n = strlen(s), i;
+
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= len || s[0] == '-')
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && strchr(".-_:%", s[i]) == NULL)
+			return -1;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return 0;
+}
+
 /*
  * Cut a spec into at most four ':'-separated fields; a field may be a
  * bracketed address ([::1]) holding colons. Returns the number of fields,
@@ -119,7 +140,6 @@ fwdspec_parse(struct forward_spec *fs, const char *spec, char **cause)
 {
 	char		 f[4][FWDSPEC_HOST_MAX];
 	const char	*why = NULL, *bind, *host, *lport, *rport;
-	size_t		 n;
 	int		 nf, i;
 
 	memset(fs, 0, sizeof *fs);
@@ -155,17 +175,15 @@ fwdspec_parse(struct forward_spec *fs, const char *spec, char **cause)
 		cause_set(cause, "-L %s: bad port '%s': expected a number 1..65535", spec, lport);
 		return -1;
 	}
-	n = strlen(host);
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-		host++;
-		n -= 2;
-	}
-	if (n == 0) {
+	if (host[0] == '\0' || strcmp(host, "[]") == 0) {
 		cause_set(cause, "-L %s: missing host: %s", spec, FWDSPEC_SYNTAX);
 		return -1;
 	}
-	memcpy(fs->remote_host, host, n);
-	fs->remote_host[n] = '\0';
+	if (fwdspec_parse_host(host, fs->remote_host, sizeof fs->remote_host) != 0) {
+		cause_set(cause, "-L %s: bad host '%s': expected a host name or address", spec,
+		    host);
+		return -1;
+	}
 	if ((fs->remote_port = fwdspec_parse_port(rport)) == -1) {
 		cause_set(cause, "-L %s: bad hostport '%s': expected a number 1..65535", spec,
 		    rport);

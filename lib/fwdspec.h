@@ -48,6 +48,14 @@ int	fwdspec_parse_port(const char *s);
  */
 int	fwdspec_parse_bind(const char *s, char *buf, size_t len);
 
+/*
+ * A remote host as sshd will resolve it: a name or an address, brackets
+ * around an IPv6 literal dropped. Letters, digits and ". - _ : %" only: a
+ * bracket, a blank or a control character is a typo, not a host. Returns 0
+ * with the host in buf, or -1.
+ */
+int	fwdspec_parse_host(const char *s, char *buf, size_t len);
+
 /* Format "bind:port -> host:hostport" into buf (never truncates silently: returns snprintf's result). */
 int	fwdspec_describe(const struct forward_spec *fs, char *buf, size_t len);
 

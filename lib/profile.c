@@ -364,7 +364,6 @@ load_set(struct load *l, const struct key *k, const char *value)
 	struct forward_spec	*fs = &l->p->forwards[l->fwd];
 	char			*base, *str, tmp[FWDSPEC_HOST_MAX];
 	int			*ip, v, line = l->lineno;
-	size_t			 n;
 
 	base = k->sect == SECT_FORWARD ? (char *)fs : (char *)l->p;
 	str = base + k->off;
@@ -433,21 +432,9 @@ load_set(struct load *l, const struct key *k, const char *value)
 		}
 		return load_copy(l, k, str, tmp);
 	case K_RHOST:
-		n = strlen(value);
-		if (n >= 2 && value[0] == '[' && value[n - 1] == ']') {
-			value++;
-			n -= 2;
-		}
-		if (n == 0 || n >= sizeof tmp) {
+		if (fwdspec_parse_host(value, tmp, sizeof tmp) != 0) {
 			load_error(l, line, "%s: expected a host name or address, got '%s'",
 			    k->name, value);
-			return -1;
-		}
-		memcpy(tmp, value, n);
-		tmp[n] = '\0';
-		if (!is_word(tmp)) {
-			load_error(l, line, "%s: expected a host name or address, got '%s'",
-			    k->name, tmp);
 			return -1;
 		}
 		return load_copy(l, k, str, tmp);

@@ -1,5 +1,6 @@
 #!/bin/sh
 # deps.sh: install the Debian packages that building and testing connect need, when missing.
+#   sh tests/deps.sh [fuzz] [valgrind]   also clang with libFuzzer (make fuzz) / valgrind
 # Quiet when everything is present. As root: apt-get update (once) and apt-get install. Otherwise
 # through sudo when it works without a password; else prints what to install and exits 1.
 #
@@ -41,6 +42,16 @@ need curl 'command -v curl'
 need iperf3 'command -v iperf3'
 need wrk 'command -v wrk'
 need procps 'command -v ps'
+for _extra in "$@"; do
+	case $_extra in
+	fuzz)
+		need clang 'command -v clang'
+		# libFuzzer's runtime: clang's resource dir must hold libclang_rt.fuzzer.
+		need libclang-rt-dev 'ls "$(clang -print-resource-dir)"/lib/linux/libclang_rt.fuzzer-*.a' ;;
+	valgrind)
+		need valgrind 'command -v valgrind' ;;
+	esac
+done
 
 [ -z "$missing" ] && exit 0
 

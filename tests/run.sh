@@ -6,7 +6,8 @@
 #   sh tests/run.sh                 everything
 #   sh tests/run.sh t-harness unit  only these (script names with or without .sh; "unit" = the tables)
 #
-# Environment: TEST_TIMEOUT (seconds per script, default 300); CONNECT (the binary the scripts test;
+# Environment: VALGRIND (non-empty: every connect runs under valgrind memcheck, see
+# tests/valgrind-connect; `make valgrind`); TEST_TIMEOUT (seconds per script, default 300); CONNECT (the binary the scripts test;
 # default tests/connect-asan when built, else connect/connect); TMPDIR (where the scripts' temp dirs
 # go). Each program's output is also kept in tests/tmp/run.XXXXXX/NAME.log; that directory is removed
 # when everything passed. A script that exits non-zero without any FAIL line counts as one failure,
@@ -26,7 +27,12 @@ UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=23:log_path=$RUN_DIR/
 LSAN_OPTIONS="exitcode=23:log_path=$RUN_DIR/sanitizer"
 export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
-if [ -z "${CONNECT:-}" ]; then
+if [ -n "${VALGRIND:-}" ]; then
+	# make valgrind: every connect the scripts start runs under memcheck (tests/valgrind-connect).
+	CONNECT=$TOP/tests/valgrind-connect
+	VG_LOG_DIR=$RUN_DIR
+	export VG_LOG_DIR
+elif [ -z "${CONNECT:-}" ]; then
 	if [ -x "$TOP/tests/connect-asan" ]; then
 		CONNECT=$TOP/tests/connect-asan
 	else
@@ -120,12 +126,15 @@ for t in tests/t-*.sh; do
 	run_one "$name" sh "$t"
 done
 
-for r in "$RUN_DIR"/sanitizer.*; do
-	[ -f "$r" ] || continue
-	echo "FAIL: sanitizer: report in $r:"
+for r in "$RUN_DIR"/sanitizer.* "$RUN_DIR"/valgrind.*; do
+	[ -s "$r" ] || continue
+	echo "FAIL: ${r##*/}: report in $r:"
 	sed 's/^/  | /' "$r"
 	FAILED=$((FAILED + 1))
 done
+if [ -n "${VALGRIND:-}" ]; then
+	echo "valgrind: $(ls "$RUN_DIR"/valgrind.* 2>/dev/null | wc -l) connect processes checked"
+fi
 
 if [ "$FAILED" -eq 0 ]; then
 	rm -rf "$RUN_DIR"

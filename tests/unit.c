@@ -1,6 +1,7 @@
 /*
  * unit.c: table tests for the parsers of lib/: -L specs (fwdspec.c) and
- * profiles (profile.c): every good form, every bad input and its message.
+ * profiles (profile.c): every good form, every bad input and its message;
+ * control-socket requests (control.c).
  * Files go to a mkdtemp() directory; HOME, XDG_CONFIG_HOME and
  * CONNECT_SSH_CONFIG point there while profile_find() is tested.
  */
@@ -14,11 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "fwdspec.h"
 #include "profile.h"
 #include "unit.h"
 
 int	unit_failed;
+
+void	fuzz_replay(const char *dir);	/* tests/fuzz/replay.c */
 
 static char	tmpdir[512];		/* short: paths built from it must fit PATH_MAX */
 
@@ -202,6 +206,12 @@ test_spec_bad(void)
 		    "[bind_address:]port:host:hostport" },
 		{ "[::1]x:9000:h:80", "-L [::1]x:9000:h:80: expected ':' after ']': expected "
 		    "[bind_address:]port:host:hostport" },
+		/* found by make fuzz: a bracket inside the brackets was taken as the host */
+		{ "[::1]:8:[[]:1", "-L [::1]:8:[[]:1: bad host '[[]': expected a host name or "
+		    "address" },
+		{ "9000:-oProxy:80", "-L 9000:-oProxy:80: bad host '-oProxy': expected a host name "
+		    "or address" },
+		{ "9000:a b:80", "-L 9000:a b:80: bad host 'a b': expected a host name or address" },
 	};
 	struct forward_spec	 fs;
 	char			 name[128], *cause;
@@ -575,6 +585,10 @@ test_load_bad(void)
 		  "t.ini:2: bind: expected an IP address, 'localhost' or '*', got ''" },
 		{ "remote_host empty", "[forward api]\nremote_host =\n",
 		  "t.ini:2: remote_host: expected a host name or address, got ''" },
+		{ "remote_host bracket inside", "[forward api]\nremote_host = [[]\n",
+		  "t.ini:2: remote_host: expected a host name or address, got '[[]'" },
+		{ "remote_host as an option", "[forward api]\nremote_host = -oX\n",
+		  "t.ini:2: remote_host: expected a host name or address, got '-oX'" },
 		{ "health without /", "[forward api]\nhealth = debug.ping\n",
 		  "t.ini:2: health: expected an HTTP path starting with '/', or none, "
 		  "got 'debug.ping'" },
@@ -1039,6 +1053,52 @@ test_find(void)
 }
 
 /* Remove the files test_files() left. */
+/* The control socket's request words: exact, one trailing CR allowed, nothing else. */
+static void
+test_control(void)
+{
+	static const struct {
+		const char		*line;
+		size_t			 len;
+		enum control_request	 want;
+	} cases[] = {
+		{ "status", 6, CTL_REQ_STATUS },
+		{ "status\r", 7, CTL_REQ_STATUS },
+		{ "status --json", 13, CTL_REQ_STATUS_JSON },
+		{ "stop", 4, CTL_REQ_STOP },
+		{ "stop\r", 5, CTL_REQ_STOP },
+		{ "", 0, CTL_REQ_INVALID },
+		{ "\r", 1, CTL_REQ_INVALID },
+		{ "stop\r\r", 6, CTL_REQ_INVALID },
+		{ "stop\0junk", 9, CTL_REQ_INVALID },	/* a NUL must not end the comparison */
+		{ "sto", 3, CTL_REQ_INVALID },
+		{ "stopp", 5, CTL_REQ_INVALID },
+		{ "STOP", 4, CTL_REQ_INVALID },
+		{ " stop", 5, CTL_REQ_INVALID },
+		{ "status  --json", 14, CTL_REQ_INVALID },
+		{ "status --json ", 14, CTL_REQ_INVALID },
+	};
+	char	 name[128], *big;
+	size_t	 i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(name, sizeof name, "control_parse case %zu (%zu bytes)", i, cases[i].len);
+		UNIT_CHECK(name, control_parse(cases[i].line, cases[i].len) == cases[i].want,
+		    "got %s", control_request_name(control_parse(cases[i].line, cases[i].len)));
+	}
+	/* Longer than CONTROL_REQUEST_MAX: refused without reading it as words. */
+	if ((big = malloc(CONTROL_REQUEST_MAX + 8)) != NULL) {
+		memset(big, 'a', CONTROL_REQUEST_MAX + 8);
+		memcpy(big, "stop", 4);
+		UNIT_CHECK("control_parse: an over-long line is invalid",
+		    control_parse(big, CONTROL_REQUEST_MAX + 8) == CTL_REQ_INVALID, "accepted");
+		free(big);
+	}
+	UNIT_CHECK("control_request_name names a request", strcmp(control_request_name(
+	    CTL_REQ_STATUS_JSON), "status --json") == 0, "got %s",
+	    control_request_name(CTL_REQ_STATUS_JSON));
+}
+
 static void
 cleanup(void)
 {
@@ -1079,6 +1139,8 @@ main(void)
 	test_user_home();
 	test_files();
 	test_find();
+	test_control();
+	fuzz_replay("tests/fuzz/corpus");
 	cleanup();
 	return unit_failed != 0;
 }
