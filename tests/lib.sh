@@ -601,10 +601,18 @@ fd_count() {
 	echo $(( $(ls "/proc/$1/fd" 2>/dev/null | wc -l) ))
 }
 
-# tcp_conns_to PORT: print how many ESTABLISHED TCP connections go to 127.0.0.1:PORT (client
-# sides, so each connection counts once), from /proc/net/tcp.
+# tcp_conns_to PORT [PID]: print how many ESTABLISHED TCP connections go to 127.0.0.1:PORT (client
+# sides, so each connection counts once), from /proc/net/tcp; with PID, only sockets PID holds
+# (another test on the machine probing the port must not count).
 tcp_conns_to() {
-	awk -v port="$(printf '%04X' "$1")" '
-		($3 == "0100007F:" port || $3 == "7F000001:" port) && $4 == "01" { n++ }
+	_tc_inodes=
+	if [ -n "${2:-}" ]; then
+		_tc_inodes=$(ls -l "/proc/$2/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\].*/\1/p' |
+		    tr '\n' ' ')
+		[ -n "$_tc_inodes" ] || { echo 0; return; }
+	fi
+	awk -v port="$(printf '%04X' "$1")" -v inodes=" $_tc_inodes" '
+		($3 == "0100007F:" port || $3 == "7F000001:" port) && $4 == "01" &&
+		    (inodes == " " || index(inodes, " " $10 " ") > 0) { n++ }
 		END { print n + 0 }' /proc/net/tcp
 }

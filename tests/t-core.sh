@@ -103,7 +103,7 @@ C3=$!
 maxconns=0
 i=0
 while [ $i -lt 20 ]; do
-	n=$(tcp_conns_to "$SSHD_PORT")
+	n=$(tcp_conns_to "$SSHD_PORT" "$CONNECT_PID")
 	[ "$n" -gt "$maxconns" ] && maxconns=$n
 	curl -s -m 5 -o /dev/null "http://127.0.0.1:$L_WEB/" &
 	curl -s -m 5 -o /dev/null "http://127.0.0.1:$L_FILES/" &

@@ -7,6 +7,9 @@
  */
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+
+#include <poll.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "readahead.h"
 #include "fwdspec.h"
 #include "profile.h"
 #include "unit.h"
@@ -1053,6 +1057,79 @@ test_find(void)
 }
 
 /* Remove the files test_files() left. */
+/*
+ * The read-ahead under libssh's socket (Linux): bytes come out in order and
+ * once, poll() says readable while any are buffered, EOF only after them, and
+ * close() drops the buffer so that a new fd with the same number starts clean.
+ */
+static void
+test_readahead(void)
+{
+	char		 out[3 * 4096 + 7], in[sizeof out], buf[4096];
+	struct pollfd	 pfd;
+	size_t		 got = 0, i;
+	ssize_t		 n;
+	int		 sv[2], sv2[2], attached, ok = 1;
+
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+		UNIT_FAIL("readahead: socketpair", "%s", strerror(errno));
+		return;
+	}
+	attached = readahead_attach(sv[0]);
+#if defined(__linux__)
+	UNIT_CHECK("readahead: attaches on Linux", attached == 1, "not attached");
+#else
+	UNIT_CHECK("readahead: does nothing here", attached == 0, "attached");
+#endif
+	for (i = 0; i < sizeof out; i++)
+		out[i] = (char)(i * 7 + i / 251);
+	if (write(sv[1], out, sizeof out) != (ssize_t)sizeof out)
+		ok = 0;
+	close(sv[1]);
+	/* libssh's way: poll, then recv at most 4 KiB. */
+	while (ok) {
+		pfd.fd = sv[0];
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 1000) != 1 || !(pfd.revents & (POLLIN | POLLHUP))) {
+			ok = 0;
+			break;
+		}
+		if ((n = recv(sv[0], buf, got == 0 ? 100 : sizeof buf, 0)) <= 0)
+			break;
+		if (got + (size_t)n > sizeof in) {
+			ok = 0;
+			break;
+		}
+		memcpy(in + got, buf, (size_t)n);
+		got += (size_t)n;
+		if (attached && got == 100)
+			UNIT_CHECK("readahead: the rest of the first read is buffered",
+			    readahead_pending(sv[0]) == sizeof out - 100, "pending %zu",
+			    readahead_pending(sv[0]));
+	}
+	UNIT_CHECK("readahead: every byte once, in order, then EOF", ok && got == sizeof out &&
+	    memcmp(in, out, sizeof out) == 0, "got %zu of %zu bytes", got, sizeof out);
+	/* Leave bytes behind, close, and get the same fd number again. */
+	close(sv[0]);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv2) != 0)
+		return;
+	readahead_attach(sv2[0]);
+	if (write(sv2[1], "abcdef", 6) == 6 && recv(sv2[0], buf, 2, 0) == 2)
+		UNIT_CHECK("readahead: bytes left behind are buffered", !attached ||
+		    readahead_pending(sv2[0]) == 4, "pending %zu", readahead_pending(sv2[0]));
+	i = (size_t)sv2[0];
+	close(sv2[0]);
+	if ((sv[0] = dup(sv2[1])) != -1) {	/* the lowest free number: the one just closed */
+		UNIT_CHECK("readahead: a closed fd leaves nothing for the next one",
+		    (size_t)sv[0] == i && readahead_pending(sv[0]) == 0,
+		    "fd %d (closed fd %zu), pending %zu", sv[0], i, readahead_pending(sv[0]));
+		close(sv[0]);
+	}
+	close(sv2[1]);
+}
+
 /* The control socket's request words: exact, one trailing CR allowed, nothing else. */
 static void
 test_control(void)
@@ -1140,6 +1217,7 @@ main(void)
 	test_files();
 	test_find();
 	test_control();
+	test_readahead();
 	fuzz_replay("tests/fuzz/corpus");
 	cleanup();
 	return unit_failed != 0;
