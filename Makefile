@@ -23,17 +23,17 @@ VALGRIND_TESTS = t-core t-background t-check t-security t-errors t-rekey t-compl
 
 LIB_SRCS =	lib/log.c lib/cause.c lib/compat.c lib/fwdspec.c lib/profile.c lib/session.c \
 		lib/conn.c lib/forward.c lib/supervisor.c lib/identity.c lib/probe.c lib/instance.c \
-		lib/control.c lib/status.c lib/notify.c lib/readahead.c
+		lib/control.c lib/status.c lib/notify.c lib/sshsock.c
 LIB_OBJS =	lib/log.o lib/cause.o lib/compat.o lib/fwdspec.o lib/profile.o lib/session.o \
 		lib/conn.o lib/forward.o lib/supervisor.o lib/identity.o lib/probe.o lib/instance.o \
-		lib/control.o lib/status.o lib/notify.o lib/readahead.o
+		lib/control.o lib/status.o lib/notify.o lib/sshsock.o
 CONNECT_SRCS =	connect/main.c connect/cmd-up.c connect/cmd-check.c connect/cmd-status.c \
 		connect/cmd-stop.c connect/cmd-list.c connect/cmd-init.c
 CONNECT_OBJS =	connect/main.o connect/cmd-up.o connect/cmd-check.o connect/cmd-status.o \
 		connect/cmd-stop.o connect/cmd-list.o connect/cmd-init.o
 HDRS =		lib/log.h lib/cause.h lib/compat.h lib/fwdspec.h lib/profile.h lib/session.h \
 		lib/conn.h lib/forward.h lib/supervisor.h lib/identity.h lib/probe.h lib/instance.h \
-		lib/control.h lib/status.h lib/notify.h lib/readahead.h connect/cmd.h
+		lib/control.h lib/status.h lib/notify.h lib/sshsock.h connect/cmd.h
 
 all: connect/connect connect.sh
 

@@ -284,8 +284,10 @@ conn_local_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		conn_want_read(c, 0);
-	}
-	session_kick(c->sess);
+		session_kick(c->sess);
+	} else if (session_output_pending(c->sess))
+		session_kick(c->sess);	/* libssh kept output back: EV_WRITE is armed by a pump */
+	/* else the packet went straight out: a pump now would only poll an empty socket. */
 	if (rc == n)
 		conn_push_up(c);
 }

@@ -32,7 +32,7 @@
 #include "cause.h"
 #include "compat.h"
 #include "log.h"
-#include "readahead.h"
+#include "sshsock.h"
 #include "session.h"
 
 /* libssh pass limit per wake-up: enough to drain a burst, small enough to let local sockets run. */
@@ -419,10 +419,10 @@ session_pump(struct session *s)
 		s->cb->pumped(s, s->arg);
 	/*
 	 * Channel calls in pumped() can process packets meant for other conns,
-	 * and bytes left in the read-ahead buffer wake no EV_READ: go round again.
+	 * and bytes left in sshsock's read buffer wake no EV_READ: go round again.
 	 */
 	if (s->state == SESSION_READY && (s->counter_sock.in_bytes != s->ka_last_in ||
-	    readahead_pending(s->ssh_fd) > 0))
+	    sshsock_pending(s->ssh_fd) > 0))
 		session_kick(s);
 	if (s->state == SESSION_READY && session_lost(s)) {
 		session_fail(s, SFAIL_LOST, "connection to %s lost: %s", s->peer,
@@ -448,6 +448,7 @@ session_io_cb(evutil_socket_t fd, short what, void *arg)
 		 */
 		if (what & EV_READ)
 			compat_quickack(s->fd);
+		sshsock_wake(s->ssh_fd, (what & EV_READ) != 0, (what & EV_WRITE) != 0);
 		session_pump(s);
 	} else
 		session_step(s);
@@ -582,9 +583,9 @@ session_ready(struct session *s)
 
 	event_del(s->ev_deadline);
 	/* Only now: before READY, session_step() makes one libssh pass per wake-up. */
-	if (ssh_get_fd(s->ssh) == s->ssh_fd && readahead_attach(s->ssh_fd))
-		log_debug("session %s: read-ahead of %d KiB on the SSH socket", s->t->alias,
-		    READAHEAD_SIZE / 1024);
+	if (ssh_get_fd(s->ssh) == s->ssh_fd && sshsock_attach(s->ssh_fd))
+		log_debug("session %s: socket I/O batched (%d KiB reads, poll answered from state)",
+		    s->t->alias, SSHSOCK_RXBUF / 1024);
 	s->ka_last_in = s->counter_sock.in_bytes;
 	s->ka_last_rx = s->ka_last_sent = now_s();
 	if (s->t->keepalive_interval_ms > 0) {
@@ -1210,7 +1211,7 @@ session_free(struct session *s)
 		 * already closed it.
 		 */
 		libssh_has_fd = ssh_get_fd(s->ssh) != SSH_INVALID_SOCKET;
-		readahead_detach(s->ssh_fd);	/* unread bytes die with the session */
+		sshsock_detach(s->ssh_fd);	/* unread bytes die with the session */
 		if (s->ssh_ev != NULL)
 			ssh_event_remove_session(s->ssh_ev, s->ssh);
 		if (libssh_has_fd && ssh_is_connected(s->ssh))

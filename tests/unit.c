@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "control.h"
-#include "readahead.h"
+#include "sshsock.h"
 #include "fwdspec.h"
 #include "profile.h"
 #include "unit.h"
@@ -1058,12 +1058,12 @@ test_find(void)
 
 /* Remove the files test_files() left. */
 /*
- * The read-ahead under libssh's socket (Linux): bytes come out in order and
+ * sshsock, the batched I/O under libssh's socket (Linux): bytes come out in order and
  * once, poll() says readable while any are buffered, EOF only after them, and
  * close() drops the buffer so that a new fd with the same number starts clean.
  */
 static void
-test_readahead(void)
+test_sshsock(void)
 {
 	char		 out[3 * 4096 + 7], in[sizeof out], buf[4096];
 	struct pollfd	 pfd;
@@ -1073,14 +1073,14 @@ test_readahead(void)
 
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
-		UNIT_FAIL("readahead: socketpair", "%s", strerror(errno));
+		UNIT_FAIL("sshsock: socketpair", "%s", strerror(errno));
 		return;
 	}
-	attached = readahead_attach(sv[0]);
+	attached = sshsock_attach(sv[0]);
 #if defined(__linux__)
-	UNIT_CHECK("readahead: attaches on Linux", attached == 1, "not attached");
+	UNIT_CHECK("sshsock: attaches on Linux", attached == 1, "not attached");
 #else
-	UNIT_CHECK("readahead: does nothing here", attached == 0, "attached");
+	UNIT_CHECK("sshsock: does nothing here", attached == 0, "attached");
 #endif
 	for (i = 0; i < sizeof out; i++)
 		out[i] = (char)(i * 7 + i / 251);
@@ -1105,26 +1105,57 @@ test_readahead(void)
 		memcpy(in + got, buf, (size_t)n);
 		got += (size_t)n;
 		if (attached && got == 100)
-			UNIT_CHECK("readahead: the rest of the first read is buffered",
-			    readahead_pending(sv[0]) == sizeof out - 100, "pending %zu",
-			    readahead_pending(sv[0]));
+			UNIT_CHECK("sshsock: the rest of the first read is buffered",
+			    sshsock_pending(sv[0]) == sizeof out - 100, "pending %zu",
+			    sshsock_pending(sv[0]));
 	}
-	UNIT_CHECK("readahead: every byte once, in order, then EOF", ok && got == sizeof out &&
+	UNIT_CHECK("sshsock: every byte once, in order, then EOF", ok && got == sizeof out &&
 	    memcmp(in, out, sizeof out) == 0, "got %zu of %zu bytes", got, sizeof out);
+	if (attached) {
+		/* Drained: "not readable" is assumed for a zero-timeout poll until a wake-up. */
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv2) == 0) {
+			sshsock_attach(sv2[0]);
+			if (write(sv2[1], "ab", 2) == 2 && recv(sv2[0], buf, sizeof buf, 0) == 2 &&
+			    write(sv2[1], "cd", 2) == 2) {
+				pfd.fd = sv2[0];
+				pfd.events = POLLIN;
+				UNIT_CHECK("sshsock: after a draining read, not readable until a wake-up",
+				    poll(&pfd, 1, 0) == 0, "revents %#x", (unsigned)pfd.revents);
+				sshsock_wake(sv2[0], 1, 0);
+				UNIT_CHECK("sshsock: after the wake-up, the kernel is asked again",
+				    poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN), "revents %#x",
+				    (unsigned)pfd.revents);
+				UNIT_CHECK("sshsock: a waiting poll always asks the kernel",
+				    recv(sv2[0], buf, sizeof buf, 0) == 2 && poll(&pfd, 1, 50) == 0,
+				    "revents %#x", (unsigned)pfd.revents);
+			}
+			/* A full socket: send takes 0 instead of blocking the loop. */
+			for (i = 0; i < 100000 && (n = send(sv2[0], buf, sizeof buf, 0)) > 0; i++)
+				;
+			UNIT_CHECK("sshsock: send on a full socket returns 0, does not block", n == 0,
+			    "send returned %zd after %zu sends", n, i);
+			pfd.events = POLLOUT;
+			UNIT_CHECK("sshsock: ... and the fd is not writable until a wake-up",
+			    poll(&pfd, 1, 0) == 0, "revents %#x", (unsigned)pfd.revents);
+			sshsock_detach(sv2[0]);
+			close(sv2[0]);
+			close(sv2[1]);
+		}
+	}
 	/* Leave bytes behind, close, and get the same fd number again. */
 	close(sv[0]);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv2) != 0)
 		return;
-	readahead_attach(sv2[0]);
+	sshsock_attach(sv2[0]);
 	if (write(sv2[1], "abcdef", 6) == 6 && recv(sv2[0], buf, 2, 0) == 2)
-		UNIT_CHECK("readahead: bytes left behind are buffered", !attached ||
-		    readahead_pending(sv2[0]) == 4, "pending %zu", readahead_pending(sv2[0]));
+		UNIT_CHECK("sshsock: bytes left behind are buffered", !attached ||
+		    sshsock_pending(sv2[0]) == 4, "pending %zu", sshsock_pending(sv2[0]));
 	i = (size_t)sv2[0];
 	close(sv2[0]);
 	if ((sv[0] = dup(sv2[1])) != -1) {	/* the lowest free number: the one just closed */
-		UNIT_CHECK("readahead: a closed fd leaves nothing for the next one",
-		    (size_t)sv[0] == i && readahead_pending(sv[0]) == 0,
-		    "fd %d (closed fd %zu), pending %zu", sv[0], i, readahead_pending(sv[0]));
+		UNIT_CHECK("sshsock: a closed fd leaves nothing for the next one",
+		    (size_t)sv[0] == i && sshsock_pending(sv[0]) == 0,
+		    "fd %d (closed fd %zu), pending %zu", sv[0], i, sshsock_pending(sv[0]));
 		close(sv[0]);
 	}
 	close(sv2[1]);
@@ -1217,7 +1248,7 @@ main(void)
 	test_files();
 	test_find();
 	test_control();
-	test_readahead();
+	test_sshsock();
 	fuzz_replay("tests/fuzz/corpus");
 	cleanup();
 	return unit_failed != 0;

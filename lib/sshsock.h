@@ -1,0 +1,46 @@
+/*
+ * sshsock.h: what the program knows about libssh's socket, so that libssh's
+ * own poll()s, recv()s and send()s cost fewer system calls.
+ *
+ * libssh 0.10 reads its socket 4 KiB per pass (compile-time MAX_BUF_SIZE),
+ * each read after a poll(), and flushes every packet it sends with another
+ * poll(): two or three system calls per 4 KiB down and one extra per request.
+ * On Linux the program defines recv(), send(), poll() and close() itself (ELF
+ * symbol interposition: libssh's calls bind to the executable's definitions
+ * first). For an attached fd:
+ * - recv() reads up to SSHSOCK_RXBUF from the kernel at once and hands libssh
+ *   its 4 KiB pieces from memory;
+ * - send() never blocks (MSG_DONTWAIT); a full socket takes 0 bytes, which
+ *   libssh keeps queued until the fd is writable;
+ * - poll() with a zero timeout is answered from what is known: readable while
+ *   bytes are buffered, not readable once a read emptied the kernel's queue,
+ *   writable unless a send found it full; each until the next wake-up
+ *   (sshsock_wake, from the libevent callback of that fd). Only what is not
+ *   known goes to the kernel.
+ * Every other fd, and every other platform, goes straight to the C library;
+ * elsewhere these functions do nothing. Single-threaded, like the program.
+ */
+#ifndef CONNECT_SSHSOCK_H
+#define CONNECT_SSHSOCK_H
+
+#include <stddef.h>
+
+#define SSHSOCK_RXBUF	(256 * 1024)
+
+/*
+ * Take over fd (a READY session's socket, as libssh holds it). Off when the
+ * environment has CONNECT_SSHSOCK=0 (for A/B measurements) or where
+ * unsupported. Returns 1 if attached, 0 if not.
+ */
+int	sshsock_attach(int fd);
+
+/* Let go of fd and drop what is buffered. close() of fd does this too. */
+void	sshsock_detach(int fd);
+
+/* Bytes read from the kernel for fd that libssh has not taken yet. */
+size_t	sshsock_pending(int fd);
+
+/* libevent says fd is readable (readable != 0) and/or writable: ask the kernel again. */
+void	sshsock_wake(int fd, int readable, int writable);
+
+#endif
