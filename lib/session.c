@@ -96,6 +96,8 @@ struct session {
 	struct event		*ev_keepalive;	/* READY: probe and watch for silence */
 	struct event		*ev_probe;	/* one urgent probe's deadline */
 	uint64_t		 probe_in;
+	struct event		*ev_flush;	/* end of a loop pass: send what sshsock holds */
+	int			 sock_on;	/* sshsock_attach() took ssh_fd */
 
 	enum auth_step		 auth_step;
 	char			 auth_tried[PATH_MAX + 512];
@@ -155,7 +157,7 @@ static void
 session_quiesce(struct session *s)
 {
 	struct event	*evs[] = { s->ev_read, s->ev_write, s->ev_deadline, s->ev_kick,
-	    s->ev_keepalive, s->ev_probe, s->ev_redial };
+	    s->ev_keepalive, s->ev_probe, s->ev_redial, s->ev_flush };
 	size_t		 i;
 
 	for (i = 0; i < sizeof evs / sizeof evs[0]; i++)
@@ -374,7 +376,14 @@ session_update_write(struct session *s)
 
 	if (s->ssh == NULL || s->state == SESSION_DEAD)
 		return;
-	want = (ssh_get_status(s->ssh) & SSH_WRITE_PENDING) != 0;
+	/*
+	 * With sshsock, libssh's own queue drains into sshsock's buffer as soon
+	 * as it has room (session_flush), so only a full kernel needs EV_WRITE.
+	 */
+	if (s->sock_on)
+		want = sshsock_blocked(s->ssh_fd);
+	else
+		want = (ssh_get_status(s->ssh) & SSH_WRITE_PENDING) != 0;
 	if (want && !s->ev_write_on) {
 		event_add(s->ev_write, NULL);
 		s->ev_write_on = 1;
@@ -432,6 +441,44 @@ session_pump(struct session *s)
 	session_update_write(s);
 }
 
+/*
+ * Send what sshsock holds (the packets of one loop pass, together); then, if
+ * libssh kept output back because the buffer was full, pump so that it
+ * hands over the rest.
+ */
+static void
+session_flush(struct session *s)
+{
+	if (s->state != SESSION_READY || !s->sock_on)
+		return;
+	if (sshsock_flush(s->ssh_fd) == -1) {
+		session_fail(s, SFAIL_LOST, "connection to %s lost: %s", s->peer, strerror(errno));
+		return;
+	}
+	if (!sshsock_blocked(s->ssh_fd) && (ssh_get_status(s->ssh) & SSH_WRITE_PENDING))
+		session_pump(s);
+	else
+		session_update_write(s);
+}
+
+static void
+session_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	session_flush(arg);
+}
+
+/* sshsock has bytes to send: after every callback already queued in this pass. */
+static void
+session_need_flush(void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->ev_flush != NULL)
+		event_active(s->ev_flush, EV_TIMEOUT, 0);
+}
+
 static void
 session_io_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -449,6 +496,10 @@ session_io_cb(evutil_socket_t fd, short what, void *arg)
 		if (what & EV_READ)
 			compat_quickack(s->fd);
 		sshsock_wake(s->ssh_fd, (what & EV_READ) != 0, (what & EV_WRITE) != 0);
+		if ((what & EV_WRITE) && s->sock_on) {
+			session_flush(s);	/* pumps if libssh had output waiting */
+			return;
+		}
 		session_pump(s);
 	} else
 		session_step(s);
@@ -583,9 +634,13 @@ session_ready(struct session *s)
 
 	event_del(s->ev_deadline);
 	/* Only now: before READY, session_step() makes one libssh pass per wake-up. */
-	if (ssh_get_fd(s->ssh) == s->ssh_fd && sshsock_attach(s->ssh_fd))
-		log_debug("session %s: socket I/O batched (%d KiB reads, poll answered from state)",
+	if (ssh_get_fd(s->ssh) == s->ssh_fd &&
+	    (s->ev_flush = event_new(s->base, -1, 0, session_flush_cb, s)) != NULL &&
+	    sshsock_attach(s->ssh_fd, session_need_flush, s)) {
+		s->sock_on = 1;
+		log_debug("session %s: socket I/O batched (%d KiB reads, sends once per pass)",
 		    s->t->alias, SSHSOCK_RXBUF / 1024);
+	}
 	s->ka_last_in = s->counter_sock.in_bytes;
 	s->ka_last_rx = s->ka_last_sent = now_s();
 	if (s->t->keepalive_interval_ms > 0) {
@@ -1233,6 +1288,8 @@ session_free(struct session *s)
 		event_free(s->ev_kick);
 	if (s->ev_keepalive != NULL)
 		event_free(s->ev_keepalive);
+	if (s->ev_flush != NULL)
+		event_free(s->ev_flush);
 	if (s->ev_probe != NULL)
 		event_free(s->ev_probe);
 	if (s->ev_redial != NULL)
@@ -1295,7 +1352,8 @@ session_ssh(struct session *s)
 int
 session_output_pending(const struct session *s)
 {
-	return s->ssh != NULL && (ssh_get_status(s->ssh) & SSH_WRITE_PENDING) != 0;
+	return s->ssh != NULL && ((ssh_get_status(s->ssh) & SSH_WRITE_PENDING) != 0 ||
+	    (s->sock_on && sshsock_blocked(s->ssh_fd)));
 }
 
 uint64_t

@@ -44,13 +44,15 @@ struct ss {
 	char	*buf;		/* SSHSOCK_RXBUF bytes, kept for the next attach */
 	size_t	 off, len;	/* unread bytes are buf[off .. off+len) */
 	int	 rx_drained;	/* a read emptied the kernel's queue: not readable until a wake */
-	int	 tx_full;	/* a send found no room: not writable until a wake */
+	char	*tx;		/* SSHSOCK_TXBUF bytes: packets of one loop pass, sent together */
+	size_t	 txlen;
+	int	 tx_blocked;	/* the kernel took less than offered: wait for a wake (EV_WRITE) */
+	int	 err;		/* a send failed: every later call fails with it */
+	void	(*need_flush)(void *);
+	void	*arg;
 };
 
-static struct ss	ss_slots[SS_SLOTS] = {
-	{ -1, NULL, 0, 0, 0, 0 }, { -1, NULL, 0, 0, 0, 0 },
-	{ -1, NULL, 0, 0, 0, 0 }, { -1, NULL, 0, 0, 0, 0 }
-};
+static struct ss	ss_slots[SS_SLOTS] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 }, { .fd = -1 } };
 static int		ss_attached;	/* fast path: nothing attached, nothing to look up */
 
 static struct ss *
@@ -68,13 +70,13 @@ ss_find(int fd)
 }
 
 int
-sshsock_attach(int fd)
+sshsock_attach(int fd, void (*need_flush)(void *), void *arg)
 {
 	const char	*env = getenv("CONNECT_SSHSOCK");
 	struct ss	*r = NULL;
 	int		 i;
 
-	if (fd < 0 || (env != NULL && strcmp(env, "0") == 0))
+	if (fd < 0 || need_flush == NULL || (env != NULL && strcmp(env, "0") == 0))
 		return 0;
 	if (ss_find(fd) != NULL)
 		return 1;
@@ -86,11 +88,45 @@ sshsock_attach(int fd)
 		return 0;
 	if (r->buf == NULL && (r->buf = malloc(SSHSOCK_RXBUF)) == NULL)
 		return 0;
+	if (r->tx == NULL && (r->tx = malloc(SSHSOCK_TXBUF)) == NULL)
+		return 0;
 	r->fd = fd;
-	r->off = r->len = 0;
-	r->rx_drained = r->tx_full = 0;
+	r->off = r->len = r->txlen = 0;
+	r->rx_drained = r->tx_blocked = r->err = 0;
+	r->need_flush = need_flush;
+	r->arg = arg;
 	ss_attached++;
 	return 1;
+}
+
+/* Send what is buffered without waiting. Returns 0 (all out), 1 (some left), -1 (failed). */
+static int
+ss_flush(struct ss *r)
+{
+	ssize_t	n;
+
+	if (r->err != 0) {
+		errno = r->err;
+		return -1;
+	}
+	while (r->txlen > 0) {
+		n = sendto(r->fd, r->tx, r->txlen, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			r->tx_blocked = 1;
+			return 1;
+		}
+		if (n == -1) {
+			r->err = errno;
+			return -1;
+		}
+		if ((size_t)n < r->txlen)
+			memmove(r->tx, r->tx + n, r->txlen - (size_t)n);
+		r->txlen -= (size_t)n;
+	}
+	r->tx_blocked = 0;
+	return 0;
 }
 
 void
@@ -100,9 +136,26 @@ sshsock_detach(int fd)
 
 	if (r == NULL)
 		return;
+	(void)ss_flush(r);	/* best effort: a last close or disconnect message */
 	r->fd = -1;
-	r->off = r->len = 0;
+	r->off = r->len = r->txlen = 0;
 	ss_attached--;
+}
+
+int
+sshsock_flush(int fd)
+{
+	struct ss	*r = ss_find(fd);
+
+	return r != NULL ? ss_flush(r) : 0;
+}
+
+int
+sshsock_blocked(int fd)
+{
+	struct ss	*r = ss_find(fd);
+
+	return r != NULL && r->tx_blocked && r->txlen > 0;
 }
 
 size_t
@@ -123,7 +176,7 @@ sshsock_wake(int fd, int readable, int writable)
 	if (readable)
 		r->rx_drained = 0;
 	if (writable)
-		r->tx_full = 0;
+		r->tx_blocked = 0;
 }
 
 ssize_t
@@ -159,19 +212,29 @@ ssize_t
 send(int fd, const void *buf, size_t len, int flags)
 {
 	struct ss	*r;
-	ssize_t		 n;
+	size_t		 take;
 
 	if ((r = ss_find(fd)) == NULL)
 		return sendto(fd, buf, len, flags, NULL, 0);
-	/* libssh's socket is blocking: never let a full socket stop the whole loop. */
-	n = sendto(fd, buf, len, flags | MSG_DONTWAIT, NULL, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		r->tx_full = 1;
-		return 0;	/* libssh keeps it queued and waits for POLLOUT */
+	if (r->err != 0) {
+		errno = r->err;
+		return -1;
 	}
-	if (n >= 0 && (size_t)n < len)
-		r->tx_full = 1;
-	return n;
+	/*
+	 * Keep it for the end of this loop pass: many requests' packets then
+	 * leave in one system call and fewer TCP segments. A full buffer takes
+	 * what fits; libssh keeps the rest and waits for POLLOUT.
+	 */
+	take = SSHSOCK_TXBUF - r->txlen;
+	if (take > len)
+		take = len;
+	if (take == 0)
+		return 0;
+	memcpy(r->tx + r->txlen, buf, take);
+	if (r->txlen == 0)
+		r->need_flush(r->arg);
+	r->txlen += take;
+	return (ssize_t)take;
 }
 
 /* What is known of one attached entry: its revents, or -1 if the kernel must be asked. */
@@ -186,8 +249,8 @@ ss_known(const struct ss *r, short events)
 		else if (!r->rx_drained)
 			return -1;
 	}
-	if ((events & POLLOUT) && !r->tx_full)
-		rev |= POLLOUT;
+	if ((events & POLLOUT) && r->txlen < SSHSOCK_TXBUF)
+		rev |= POLLOUT;	/* room in our buffer: send() will take something */
 	return rev;
 }
 
@@ -228,8 +291,6 @@ poll(struct pollfd *fds, nfds_t nfds, int timeout)
 		/* The kernel's answer is news: forget what was assumed. */
 		if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
 			r->rx_drained = 0;
-		if (fds[i].revents & POLLOUT)
-			r->tx_full = 0;
 	}
 	return rc;
 }
@@ -244,7 +305,23 @@ close(int fd)
 #else	/* not Linux: libssh does its own socket I/O */
 
 int
-sshsock_attach(int fd)
+sshsock_attach(int fd, void (*need_flush)(void *), void *arg)
+{
+	(void)fd;
+	(void)need_flush;
+	(void)arg;
+	return 0;
+}
+
+int
+sshsock_flush(int fd)
+{
+	(void)fd;
+	return 0;
+}
+
+int
+sshsock_blocked(int fd)
 {
 	(void)fd;
 	return 0;

@@ -10,8 +10,10 @@
  * first). For an attached fd:
  * - recv() reads up to SSHSOCK_RXBUF from the kernel at once and hands libssh
  *   its 4 KiB pieces from memory;
- * - send() never blocks (MSG_DONTWAIT); a full socket takes 0 bytes, which
- *   libssh keeps queued until the fd is writable;
+ * - send() keeps packets in a buffer that the loop sends in one system call at
+ *   the end of its pass (need_flush, given at attach, asks for that pass);
+ *   sending never blocks (MSG_DONTWAIT); a full buffer takes what fits, and
+ *   libssh keeps the rest until poll() says there is room again;
  * - poll() with a zero timeout is answered from what is known: readable while
  *   bytes are buffered, not readable once a read emptied the kernel's queue,
  *   writable unless a send found it full; each until the next wake-up
@@ -26,15 +28,28 @@
 #include <stddef.h>
 
 #define SSHSOCK_RXBUF	(256 * 1024)
+#define SSHSOCK_TXBUF	(256 * 1024)
 
 /*
- * Take over fd (a READY session's socket, as libssh holds it). Off when the
+ * Take over fd (a READY session's socket, as libssh holds it). need_flush(arg)
+ * is called when bytes start waiting to be sent: it must arrange for
+ * sshsock_flush() before the loop sleeps (e.g. event_active()). Off when the
  * environment has CONNECT_SSHSOCK=0 (for A/B measurements) or where
  * unsupported. Returns 1 if attached, 0 if not.
  */
-int	sshsock_attach(int fd);
+int	sshsock_attach(int fd, void (*need_flush)(void *), void *arg);
 
-/* Let go of fd and drop what is buffered. close() of fd does this too. */
+/*
+ * Send what is buffered, without waiting. Returns 0 (all sent), 1 (the kernel
+ * is full: wait for EV_WRITE, then sshsock_wake and flush again), or -1 with
+ * errno (the connection failed; libssh's next read or write fails too).
+ */
+int	sshsock_flush(int fd);
+
+/* Are bytes waiting for the kernel to take them (flush returned 1)? */
+int	sshsock_blocked(int fd);
+
+/* Let go of fd: one last non-blocking flush, then drop what is buffered. close() does this too. */
 void	sshsock_detach(int fd);
 
 /* Bytes read from the kernel for fd that libssh has not taken yet. */

@@ -1057,6 +1057,15 @@ test_find(void)
 }
 
 /* Remove the files test_files() left. */
+static int	flush_asked;
+
+static void
+note_flush(void *arg)
+{
+	(void)arg;
+	flush_asked++;
+}
+
 /*
  * sshsock, the batched I/O under libssh's socket (Linux): bytes come out in order and
  * once, poll() says readable while any are buffered, EOF only after them, and
@@ -1065,9 +1074,10 @@ test_find(void)
 static void
 test_sshsock(void)
 {
+	static char	 txpat[SSHSOCK_TXBUF + 4096], in2[sizeof txpat];
 	char		 out[3 * 4096 + 7], in[sizeof out], buf[4096];
 	struct pollfd	 pfd;
-	size_t		 got = 0, i;
+	size_t		 got = 0, i, sent;
 	ssize_t		 n;
 	int		 sv[2], sv2[2], attached, ok = 1;
 
@@ -1076,7 +1086,7 @@ test_sshsock(void)
 		UNIT_FAIL("sshsock: socketpair", "%s", strerror(errno));
 		return;
 	}
-	attached = sshsock_attach(sv[0]);
+	attached = sshsock_attach(sv[0], note_flush, NULL);
 #if defined(__linux__)
 	UNIT_CHECK("sshsock: attaches on Linux", attached == 1, "not attached");
 #else
@@ -1114,7 +1124,7 @@ test_sshsock(void)
 	if (attached) {
 		/* Drained: "not readable" is assumed for a zero-timeout poll until a wake-up. */
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv2) == 0) {
-			sshsock_attach(sv2[0]);
+			sshsock_attach(sv2[0], note_flush, NULL);
 			if (write(sv2[1], "ab", 2) == 2 && recv(sv2[0], buf, sizeof buf, 0) == 2 &&
 			    write(sv2[1], "cd", 2) == 2) {
 				pfd.fd = sv2[0];
@@ -1129,14 +1139,37 @@ test_sshsock(void)
 				    recv(sv2[0], buf, sizeof buf, 0) == 2 && poll(&pfd, 1, 50) == 0,
 				    "revents %#x", (unsigned)pfd.revents);
 			}
-			/* A full socket: send takes 0 instead of blocking the loop. */
-			for (i = 0; i < 100000 && (n = send(sv2[0], buf, sizeof buf, 0)) > 0; i++)
-				;
-			UNIT_CHECK("sshsock: send on a full socket returns 0, does not block", n == 0,
-			    "send returned %zd after %zu sends", n, i);
+			/* Sends wait for the end of the pass; a full buffer takes 0, never blocks. */
+			flush_asked = 0;
+			for (i = 0; i < sizeof txpat; i++)
+				txpat[i] = (char)(i * 13 + i / 509);
+			for (sent = 0; sent < sizeof txpat; sent += (size_t)n) {
+				n = send(sv2[0], txpat + sent, sizeof txpat - sent < 3000 ?
+				    sizeof txpat - sent : 3000, 0);
+				if (n <= 0)
+					break;
+			}
+			UNIT_CHECK("sshsock: sends are kept for one flush, asked for once",
+			    flush_asked == 1 && sent == SSHSOCK_TXBUF && n == 0,
+			    "flush asked %d times, %zu bytes taken, last send %zd", flush_asked, sent, n);
 			pfd.events = POLLOUT;
-			UNIT_CHECK("sshsock: ... and the fd is not writable until a wake-up",
+			UNIT_CHECK("sshsock: a full buffer is not writable",
 			    poll(&pfd, 1, 0) == 0, "revents %#x", (unsigned)pfd.revents);
+			UNIT_CHECK("sshsock: a flush into a full socket is blocked, not an error",
+			    sshsock_flush(sv2[0]) == 1 && sshsock_blocked(sv2[0]), "not blocked");
+			/* The peer reads; each wake-up lets the rest go, in order. */
+			got = 0;
+			for (i = 0; i < 10000 && got < sent; i++) {
+				n = recv(sv2[1], in2 + got, sizeof in2 - got, MSG_DONTWAIT);
+				if (n > 0)
+					got += (size_t)n;
+				sshsock_wake(sv2[0], 0, 1);
+				if (sshsock_flush(sv2[0]) == -1)
+					break;
+			}
+			UNIT_CHECK("sshsock: what was sent arrives once, in order", got == sent &&
+			    memcmp(in2, txpat, sent) == 0 && !sshsock_blocked(sv2[0]),
+			    "%zu of %zu bytes", got, sent);
 			sshsock_detach(sv2[0]);
 			close(sv2[0]);
 			close(sv2[1]);
@@ -1146,7 +1179,7 @@ test_sshsock(void)
 	close(sv[0]);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv2) != 0)
 		return;
-	sshsock_attach(sv2[0]);
+	sshsock_attach(sv2[0], note_flush, NULL);
 	if (write(sv2[1], "abcdef", 6) == 6 && recv(sv2[0], buf, 2, 0) == 2)
 		UNIT_CHECK("sshsock: bytes left behind are buffered", !attached ||
 		    sshsock_pending(sv2[0]) == 4, "pending %zu", sshsock_pending(sv2[0]));
