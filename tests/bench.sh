@@ -9,7 +9,8 @@
 #   2. the same over a WAN-like path: tests/fproxy --delay-ms 25 (50 ms RTT) between the SSH client
 #      and sshd, with iperf3 through fproxy alone to show the proxy is not the bottleneck;
 #   2b. HTTP through one forward with wrk (aes128-gcm): requests/s, p50 and p99 latency at 1, 64
-#      and 512 connections, keep-alive and a new connection per request; the tnet server alone too;
+#      and 512 connections, keep-alive and a new connection per request, and the tunnel's CPU per
+#      request (schedstat); the tnet server alone too;
 #   3. ms from spawn to the first good HTTP answer through each of three forwards: connect (one
 #      process) vs one `ssh -N -L -L -L` (also with curve25519 key exchange, libssh's) vs three
 #      `ssh -N -L` started together (the old script); then curl's time for GET / once up;
@@ -419,6 +420,8 @@ wrk_run() {
 	_w_t=2
 	[ "$3" -lt 2 ] && _w_t=1
 	_w_log=$T/logs/wrk.$5.$3.$4.log
+	_w_c0=
+	[ "$1" != d ] && _w_c0=$(sched_us "$TUN_PID")
 	if [ "$4" = close ]; then
 		timeout -k 2 $((BENCH_HTTP_SECS + 30)) wrk -t"$_w_t" -c"$3" -d"${BENCH_HTTP_SECS}s" \
 		    --latency -H "Connection: close" "http://127.0.0.1:$2/" >"$_w_log" 2>&1
@@ -427,6 +430,8 @@ wrk_run() {
 		    --latency "http://127.0.0.1:$2/" >"$_w_log" 2>&1
 	fi
 	_w_rc=$?
+	_w_c1=
+	[ -n "$_w_c0" ] && _w_c1=$(sched_us "$TUN_PID")
 	_w_rps=$(awk '$1 == "Requests/sec:" { printf "%.0f\n", $2 }' "$_w_log")
 	if [ "$_w_rc" -ne 0 ] || [ -z "$_w_rps" ]; then
 		err "$5: wrk -c $3 ($4) failed (exit $_w_rc)" "$_w_log"
@@ -438,6 +443,12 @@ wrk_run() {
 	res "http.$3.$4.rps" "$1" "$_w_rps"
 	res "http.$3.$4.p50" "$1" "$(awk '$1 == "50%" { print $2 }' "$_w_log" | to_ms)"
 	res "http.$3.$4.p99" "$1" "$(awk '$1 == "99%" { print $2 }' "$_w_log" | to_ms)"
+	# The tunnel's own CPU per request: on a shared 2-core machine the request rate is
+	# mostly the other processes' share; this is the part the tunnel decides.
+	if [ -n "$_w_c0" ] && [ -n "$_w_c1" ]; then
+		res "http.$3.$4.cpu" "$1" "$(awk -v c=$((_w_c1 - _w_c0)) \
+		    '$2 == "requests" && $3 == "in" && $1 > 0 { printf "%.1f\n", c / $1 }' "$_w_log")"
+	fi
 }
 
 # http_all SIDE PORT NAME: every concurrency and mode once.
@@ -730,6 +741,7 @@ if part http; then
 			row "HTTP $_c conns, $_ml: requests/s" "http.$_c.$_m.rps"
 			row "  p50 latency, ms" "http.$_c.$_m.p50"
 			row "  p99 latency, ms" "http.$_c.$_m.p99"
+			row "  tunnel CPU per request, us" "http.$_c.$_m.cpu"
 			printf '%-50s %10s\n' "  the server alone: requests/s, p99 ms" \
 			    "$(median "http.$_c.$_m.rps" d) $(median "http.$_c.$_m.p99" d)"
 		done
