@@ -99,6 +99,7 @@ try p13 78 "no such profile" $CONNECT nosuch
 try c1 64 "unknown option" $CONNECT --frobnicate s
 studio
 try c2 64 "bad -L spec" $CONNECT -L 8080:localhost s
+try c7 64 "-L with a bad remote host (found by make fuzz)" $CONNECT -L '8080:[[]:80' s
 try c3 64 "bad --wait" $CONNECT -d --wait soon s
 try c4 64 "init: bad id" $CONNECT init t --id 'x y'
 studio
