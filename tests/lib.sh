@@ -621,10 +621,16 @@ fd_count() {
 	echo $(( $(ls "/proc/$1/fd" 2>/dev/null | wc -l) ))
 }
 
-# tcp_conns_to PORT: print how many ESTABLISHED TCP connections go to 127.0.0.1:PORT (client
-# sides, so each connection counts once), from /proc/net/tcp.
+# tcp_conns_to PORT [PID]: print how many ESTABLISHED TCP connections go to 127.0.0.1:PORT (client
+# sides, so each connection counts once), from /proc/net/tcp; with PID, only the sockets PID holds
+# (/proc/net/tcp is the whole machine's: other programs, another test run, count there too).
 tcp_conns_to() {
-	awk -v port="$(printf '%04X' "$1")" '
-		($3 == "0100007F:" port || $3 == "7F000001:" port) && $4 == "01" { n++ }
+	_tc_inodes=
+	[ -z "${2:-}" ] ||
+	    _tc_inodes=$(ls -l "/proc/$2/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p')
+	awk -v port="$(printf '%04X' "$1")" -v pid="${2:-}" -v inodes="$_tc_inodes" '
+		BEGIN { k = split(inodes, a); for (i = 1; i <= k; i++) mine[a[i]] = 1 }
+		($3 == "0100007F:" port || $3 == "7F000001:" port) && $4 == "01" &&
+		    (pid == "" || ($10 in mine)) { n++ }
 		END { print n + 0 }' /proc/net/tcp
 }
