@@ -18,8 +18,11 @@ SANFLAGS =	-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 FUZZ_CC ?=	clang
 FUZZFLAGS =	-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined $(DEPCFLAGS) -Ilib
-# The end-to-end scripts make valgrind runs (a subset: timing-bound ones are slower than valgrind allows).
-VALGRIND_TESTS = t-core t-background t-check t-security t-errors t-rekey t-completion
+# The end-to-end scripts make valgrind runs: every one that starts connect (t-harness checks only the
+# harness). The timing-bound ones (t-resilience, t-netns) pass too: connect mostly waits on sockets,
+# so valgrind slows it far less than its CPU-bound worst case.
+VALGRIND_TESTS = t-core t-background t-check t-security t-errors t-rekey t-completion \
+		 t-resilience t-netns
 
 LIB_SRCS =	lib/log.c lib/cause.c lib/compat.c lib/fwdspec.c lib/profile.c lib/session.c \
 		lib/conn.c lib/forward.c lib/supervisor.c lib/identity.c lib/probe.c lib/instance.c \
@@ -116,7 +119,7 @@ tests/fuzz/fuzz-control: tests/fuzz/fuzz-control.c $(LIB_SRCS) $(HDRS)
 # make valgrind: the end-to-end tests with every connect under valgrind memcheck (tests/valgrind-connect).
 valgrind: deps
 	sh tests/deps.sh valgrind
-	$(MAKE) all tests/unit-asan tests/verify-asan tests/tnet tests/fproxy
+	$(MAKE) all tests/unit-asan tests/verify-asan tests/tnet tests/fproxy tests/fakeclock.so
 	VALGRIND=1 sh tests/run.sh $(VALGRIND_TESTS)
 
 # make soak DURATION=1800: clients and random faults for DURATION seconds (default 300).

@@ -13,7 +13,8 @@
 # when everything passed. A script that exits non-zero without any FAIL line counts as one failure,
 # and so does a script that hits the timeout. Sanitizer reports (ASan, LSan, UBSan) are written to
 # files there, whichever process hit them (a connect in the background included); each one found
-# counts as a failure and is printed.
+# counts as a failure and is printed. Under VALGRIND so are valgrind's logs (valgrind.PID there) that
+# report an error, or that lack valgrind's closing summary (a process it never got to check).
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
 export TOP
@@ -126,14 +127,32 @@ for t in tests/t-*.sh; do
 	run_one "$name" sh "$t"
 done
 
-for r in "$RUN_DIR"/sanitizer.* "$RUN_DIR"/valgrind.*; do
+for r in "$RUN_DIR"/sanitizer.*; do
 	[ -s "$r" ] || continue
 	echo "FAIL: ${r##*/}: report in $r:"
 	sed 's/^/  | /' "$r"
 	FAILED=$((FAILED + 1))
 done
+# valgrind: one log per connect process. Clean: its summary says 0 errors. No summary at all: valgrind
+# never got to check it (killed by SIGKILL, or still running), a failure too unless the test killed
+# it on purpose (t_sigkill renamed its log valgrind-killed.PID).
 if [ -n "${VALGRIND:-}" ]; then
-	echo "valgrind: $(ls "$RUN_DIR"/valgrind.* 2>/dev/null | wc -l) connect processes checked"
+	_vg_ok=0
+	for r in "$RUN_DIR"/valgrind.*; do
+		[ -f "$r" ] || continue
+		if grep -q 'ERROR SUMMARY: 0 errors' "$r"; then
+			_vg_ok=$((_vg_ok + 1))
+			continue
+		elif grep -q 'ERROR SUMMARY: ' "$r"; then
+			echo "FAIL: ${r##*/}: valgrind report in $r:"
+		else
+			echo "FAIL: ${r##*/}: never checked by valgrind (killed by SIGKILL, or still running): $r:"
+		fi
+		sed 's/^/  | /' "$r"
+		FAILED=$((FAILED + 1))
+	done
+	echo "valgrind: $_vg_ok connect processes checked clean;" \
+	    "$(ls "$RUN_DIR"/valgrind-killed.* 2>/dev/null | wc -l) killed on purpose with SIGKILL (unchecked)"
 fi
 
 if [ "$FAILED" -eq 0 ]; then

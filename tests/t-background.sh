@@ -234,7 +234,7 @@ fi
 # ---------------------------------------------------------------- kill -9: stale files
 $CONNECT -d st >"$T/d3.out" 2>&1
 PID=$(cat "$RUN/st.pid" 2>/dev/null)
-kill -9 "$PID" 2>/dev/null
+t_sigkill "$PID"
 t_wait_exit "$PID" 5 >/dev/null 2>&1
 sleep 0.2
 stale=$(ls "$RUN" | tr '\n' ' ')

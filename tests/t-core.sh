@@ -99,11 +99,11 @@ C2=$!
 	$TNET echo 127.0.0.1 "$L_ECHO" --bytes 262144 --conns 65 --seed 33 >"$T/c3.out" 2>&1; echo $? >"$T/c3.rc"
 ) &
 C3=$!
-# Meanwhile, web/api/files requests in parallel, and the count of TCP connections to sshd.
+# Meanwhile, web/api/files requests in parallel, and the count of connect's TCP connections to sshd.
 maxconns=0
 i=0
 while [ $i -lt 20 ]; do
-	n=$(tcp_conns_to "$SSHD_PORT" "$CONNECT_PID")
+	n=$(tcp_conns_to "$SSHD_PORT" "$UP")
 	[ "$n" -gt "$maxconns" ] && maxconns=$n
 	curl -s -m 5 -o /dev/null "http://127.0.0.1:$L_WEB/" &
 	curl -s -m 5 -o /dev/null "http://127.0.0.1:$L_FILES/" &

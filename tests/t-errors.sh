@@ -21,8 +21,11 @@ mkdir -p "$T/cfg/connect" "$T/run" && chmod 700 "$T/run"
 P=$T/cfg/connect/s.ini
 
 # norm: the message as the README shows it: no timestamp or pid, short paths, fixed ports.
+# getopt names the program by its argv[0]: $CONNECT, or under `make valgrind` (where $CONNECT is
+# tests/valgrind-connect) the connect/connect that valgrind runs.
 norm() {
 	sed -e 's/^[0-9-]* [0-9:.]* connect\(\[[0-9]*\]\)\{0,1\}: /connect: /' -e "s|^$CONNECT: |connect: |" \
+	    -e "s|^$TOP/connect/connect: |connect: |" \
 	    -e "s|$T/cfg/connect|~/.config/connect|g" -e "s|$T/|~/.ssh/|g" \
 	    -e "s|$SSHD_USER@|user@|g" -e "s|user $SSHD_USER|user user|g" \
 	    -e "s/\([^0-9]\)$SSHD_PORT\([^0-9]\)/\12222\2/g" -e "s/\([^0-9]\)$SSHD_PORT\$/\12222/" \

@@ -96,6 +96,8 @@ hold=$T_LASTPID
 n=50
 until grep -q connected "$T/hold.out" || [ "$n" -le 0 ]; do sleep 0.1; n=$((n - 1)); done
 t_eq "harness: tcp_conns_to counts 3 held connections" "$(tcp_conns_to "$P_ECHO")" 3
+t_eq "harness: tcp_conns_to PORT PID counts the holder's 3" "$(tcp_conns_to "$P_ECHO" "$hold")" 3
+t_eq "harness: tcp_conns_to PORT PID: none for another process" "$(tcp_conns_to "$P_ECHO" $$)" 0
 fds=$(fd_count "$hold")
 if [ "$fds" -ge 6 ]; then
 	t_pass "harness: fd_count sees the held sockets ($fds fds)"
