@@ -135,7 +135,8 @@ clock() {
 # open (a connection through the forward reached the service: its channel opened),
 # lost (the working session went), refused (an attempt found the port closed), dropped (sshd closed
 # it before the session was up: MaxStartups), failed (other), up (ready: "connected to", or
-# "reconnected to ... after N attempt(s)", N in the 4th field).
+# "reconnected to ... after N attempt(s)", N in the 4th field), netchange (a retry at once: the
+# network changed, e.g. links that other work on this machine added or removed).
 events() {
 	awk -v rd="$1" -v rt="$2" -v from="$3" '
 	function tod(s,  a) { split(s, a, ":"); return a[1] * 3600000 + a[2] * 60000 + a[3] * 1000 }
@@ -145,6 +146,7 @@ events() {
 	ms < from + 0 { next }
 	/ new -> resolving$/ { print port, "attempt", ms; next }
 	/ opening -> open$/ { print port, "open", ms; next }
+	/ (network changed|woke up): (retrying now|restarting)/ { print port, "netchange", ms; next }
 	/ supervisor_session_dead: / {
 		k = "failed"
 		if (/Connection refused/) k = "refused"
@@ -273,6 +275,9 @@ round() {
 		    END { printf "%d refused (port closed), %d closed by the server before the session " \
 			"was up (%d since up), %d other", r, d, d0, f }' "$_e")"
 		echo "  sshd: $(sshd_counts "$_rl") (1 connection is the harness's probe)"
+		_rnc=$(col "$_e" netchange 1 | sort -u | wc -l)
+		[ "$_rnc" -eq 0 ] || echo "  NB: $_rnc instances retried at once on a network change" \
+		    "(netlink: other work on this machine changed links): a herd not of connect's making"
 		_rl0=$(sort -n "$R/r$1.lost" | head -n 1)
 		hist "$R/r$1.all" "${_rl0:-$_rf}"
 		echo
