@@ -100,6 +100,11 @@ bench-recovery: deps
 	$(MAKE) all tests/tnet tests/fproxy
 	sh tests/bench-recovery.sh
 
+# 50 connect instances against one sshd, which restarts: how the reconnects spread (BENCH_MANY_N...).
+bench-many: deps
+	$(MAKE) all tests/tnet
+	sh tests/bench-many.sh
+
 # make fuzz FUZZ_SECS=60: each libFuzzer harness in tests/fuzz for FUZZ_SECS seconds (default 30).
 fuzz: tests/fuzz/fuzz-profile tests/fuzz/fuzz-fwdspec tests/fuzz/fuzz-control
 	sh tests/fuzz/run.sh $(FUZZ_SECS)
@@ -144,4 +149,4 @@ clean:
 		tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy \
 		tests/fakeclock.so tests/fuzz/fuzz-profile tests/fuzz/fuzz-fwdspec tests/fuzz/fuzz-control
 
-.PHONY: all deps test demo bench bench-recovery soak fuzz valgrind install clean
+.PHONY: all deps test demo bench bench-recovery bench-many soak fuzz valgrind install clean

@@ -64,11 +64,6 @@ die() {
 	exit 1
 }
 
-# sleep_until MS: sleep until now_ms reaches MS.
-sleep_until() {
-	while [ "$(now_ms)" -lt "$1" ]; do sleep 0.05; done
-}
-
 command -v curl >/dev/null 2>&1 || die "needs curl"
 command -v ssh >/dev/null 2>&1 || die "needs ssh (openssh-client)"
 [ -x "$TNET" ] || die "$TNET is missing (make tests/tnet)"

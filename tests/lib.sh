@@ -16,10 +16,10 @@
 # SSHD (/usr/sbin/sshd). Functions and variables whose names start with "_" are internal.
 #
 # Function names, in order: t_init t_pass t_fail t_skip t_eq t_ok t_done t_is_root t_need_root
-# t_bg t_track t_alive t_wait_exit t_stop t_sigkill wait_log; wait_port wait_port_closed; sshd_start sshd_stop sshd_restart
-# sshd_swap_hostkeys sshd_sessions sshd_signal_sessions sshd_fingerprint; serve_start
-# services_start; ssh_forward_start ssh_forward_stop; write_profile connect_start connect_stop;
-# rss_kb fd_count tcp_conns_to.
+# t_bg t_track t_alive t_wait_exit t_stop t_sigkill wait_log now_ms sleep_until until_ok; wait_port
+# wait_port_closed; sshd_start sshd_stop sshd_restart sshd_swap_hostkeys sshd_sessions
+# sshd_signal_sessions sshd_fingerprint; serve_start services_start; ssh_forward_start
+# ssh_forward_stop; write_profile connect_start connect_stop; rss_kb fd_count tcp_conns_to.
 
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 TNET=${TNET:-$TOP/tests/tnet}
@@ -159,6 +159,11 @@ now_ms() {
 	*N) echo $(($(date +%s) * 1000)) ;;
 	*) echo $((_nm_ns / 1000000)) ;;
 	esac
+}
+
+# sleep_until MS: sleep until now_ms reaches MS (the epoch ms of a deadline).
+sleep_until() {
+	while [ "$(now_ms)" -lt "$1" ]; do sleep 0.05; done
 }
 
 # until_ok SECS CMD...: retry CMD (its output discarded) every 0.1 s until it succeeds; prints the
@@ -326,12 +331,15 @@ X11Forwarding no
 PrintMotd no
 UseDNS no
 LogLevel VERBOSE
-MaxStartups 100:30:200
+MaxStartups ${SSHD_MAXSTARTUPS:-100:30:200}
 MaxSessions 100
 MaxAuthTries 10
 LoginGraceTime 30
 EOF
-	# SSHD_EXTRA: more sshd_config lines from the test (e.g. "RekeyLimit 1M" to force rekeys).
+	# SSHD_EXTRA: more sshd_config lines from the test (e.g. "RekeyLimit 1M" to force rekeys); a
+	# keyword set above cannot be changed there (sshd keeps a keyword's first value).
+	# SSHD_MAXSTARTUPS: tests open many connections at once, hence 100:30:200 rather than
+	# OpenSSH's default 10:30:100 (random refusals from 10 unauthenticated ones on).
 	[ -z "${SSHD_EXTRA:-}" ] || printf '%s\n' "$SSHD_EXTRA" >>"$T/sshd_config"
 	# OpenSSH >= 9.8 penalises addresses that fail auth or drop connections: tests do that on
 	# purpose, from 127.0.0.1, many times.
@@ -383,7 +391,8 @@ sshd_start() {
 	t_bg "$SSHD" -D -e -f "$T/sshd_config" >>"$T/sshd.log" 2>&1
 	SSHD_PID=$T_LASTPID
 	export SSHD_PID
-	_ss_n=100
+	# Every 20 ms: sshd listens within a few ms, and benchmarks time a restart from our return.
+	_ss_n=500
 	until "$TNET" probe 127.0.0.1 "$SSHD_PORT"; do
 		_ss_n=$((_ss_n - 1))
 		if ! t_alive "$SSHD_PID" || [ "$_ss_n" -le 0 ]; then
@@ -393,7 +402,7 @@ sshd_start() {
 			sshd_stop >/dev/null 2>&1
 			return 1
 		fi
-		sleep 0.1
+		sleep 0.02
 	done
 	# A login and a forward (stdio to sshd's own port) with OpenSSH: proves the keys, the
 	# account and AllowTcpForwarding before any test relies on them. Not on a restart: a test
@@ -450,12 +459,17 @@ sshd_signal_sessions() {
 # closes). Quiet and successful when it is not running.
 sshd_stop() {
 	[ -n "$SSHD_PID" ] || return 0
+	# The listener frozen first, so that it starts no session while we list and stop them: a
+	# client reconnecting at once would get one that nobody stops, and it would outlive sshd.
+	kill -STOP "$SSHD_PID" 2>/dev/null
 	_st_sessions=$(sshd_sessions)
 	for _st_p in $_st_sessions; do
 		kill -CONT "$_st_p" 2>/dev/null		# a stopped process would not die of TERM
 		kill -TERM "$_st_p" 2>/dev/null
 	done
-	t_stop "$SSHD_PID" TERM 5
+	kill -TERM "$SSHD_PID" 2>/dev/null
+	kill -CONT "$SSHD_PID" 2>/dev/null	# the pending TERM ends it before it accepts again
+	t_wait_exit "$SSHD_PID" 5
 	for _st_p in $_st_sessions; do
 		_st_n=30
 		while t_alive "$_st_p" && [ "$_st_n" -gt 0 ]; do
