@@ -253,7 +253,8 @@ awk -v grace=$((SOAK_GRACE * 1000)) -v out="$T/summary" '
 		if (during) { fault_fail[kind]++ } else { other_fail[kind]++; print "failed outside a fault: " $0 > "/dev/stderr" }
 	}
 	END {
-		printf "%d %d %d %d %d %d %d %d %d %d %d\n", ok["http"], fault_fail["http"], other_fail["http"],
+		# bytes with %.0f: %d saturates at 2^31-1 in mawk (every 30-minute run said 2047 MiB)
+		printf "%d %d %d %d %d %d %d %d %d %.0f %d\n", ok["http"], fault_fail["http"], other_fail["http"],
 		    ok["echo"] + ok["download"], fault_fail["echo"] + fault_fail["download"],
 		    other_fail["echo"] + other_fail["download"], ok["idle"], fault_fail["idle"],
 		    other_fail["idle"], bytes, corrupt + 0 > out
