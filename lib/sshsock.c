@@ -189,11 +189,6 @@ recv(int fd, void *buf, size_t len, int flags)
 	if (flags != 0 || (r = ss_find(fd)) == NULL)
 		return recvfrom(fd, buf, len, flags, NULL, NULL);
 	if (r->len == 0) {
-		if (len >= SSHSOCK_RXBUF) {
-			n = recvfrom(fd, buf, len, 0, NULL, NULL);
-			r->rx_drained = n > 0 && (size_t)n < len;
-			return n;
-		}
 		/* One system call for what libssh would take in many 4 KiB passes. */
 		if ((n = recvfrom(fd, r->buf, SSHSOCK_RXBUF, 0, NULL, NULL)) <= 0)
 			return n;
@@ -263,21 +258,19 @@ poll(struct pollfd *fds, nfds_t nfds, int timeout)
 	int		 rev, ready = 0, unknown = 0, rc;
 
 	if (ss_attached != 0) {
+		/* What is known goes into revents now; ppoll() below overwrites all of it. */
 		for (i = 0; i < nfds; i++) {
-			if ((r = ss_find(fds[i].fd)) == NULL || (rev = ss_known(r, fds[i].events)) < 0)
+			r = ss_find(fds[i].fd);
+			if (r == NULL || (rev = ss_known(r, fds[i].events)) < 0) {
 				unknown++;
-			else
-				ready += rev != 0;
+				rev = 0;
+			}
+			fds[i].revents = (short)rev;
+			ready += rev != 0;
 		}
 		/* Something is ready now, or nothing can change without a wake-up: no system call. */
-		if (ready > 0 || (unknown == 0 && timeout == 0)) {
-			for (i = 0; i < nfds; i++) {
-				r = ss_find(fds[i].fd);
-				rev = r != NULL ? ss_known(r, fds[i].events) : 0;
-				fds[i].revents = (short)(rev > 0 ? rev : 0);
-			}
+		if (ready > 0 || (unknown == 0 && timeout == 0))
 			return ready;
-		}
 	}
 	if (timeout >= 0) {
 		ts.tv_sec = timeout / 1000;

@@ -15,10 +15,10 @@
  *   sending never blocks (MSG_DONTWAIT); a full buffer takes what fits, and
  *   libssh keeps the rest until poll() says there is room again;
  * - poll() with a zero timeout is answered from what is known: readable while
- *   bytes are buffered, not readable once a read emptied the kernel's queue,
- *   writable unless a send found it full; each until the next wake-up
- *   (sshsock_wake, from the libevent callback of that fd). Only what is not
- *   known goes to the kernel.
+ *   bytes are buffered, not readable once a read emptied the kernel's queue
+ *   (until the next wake-up: sshsock_wake, from the libevent callback of that
+ *   fd), writable while the send buffer has room. Only what is not known goes
+ *   to the kernel.
  * Every other fd, and every other platform, goes straight to the C library;
  * elsewhere these functions do nothing. Single-threaded, like the program.
  */
