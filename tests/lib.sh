@@ -234,12 +234,7 @@ t_stop() {
 # renamed valgrind-killed.PID, which run.sh counts apart (a log without the summary is otherwise a
 # failure: a process that escaped the check).
 t_sigkill() {
-	kill -KILL "$1" 2>/dev/null
-	_sk_n=50
-	while t_alive "$1" && [ "$_sk_n" -gt 0 ]; do
-		sleep 0.1
-		_sk_n=$((_sk_n - 1))
-	done
+	t_stop "$1" KILL 5
 	_sk_log=${VG_LOG_DIR:-}/valgrind.$1
 	if [ -n "${VG_LOG_DIR:-}" ] && [ -f "$_sk_log" ] && ! grep -q 'ERROR SUMMARY: ' "$_sk_log"; then
 		mv "$_sk_log" "$VG_LOG_DIR/valgrind-killed.$1"

@@ -235,7 +235,6 @@ fi
 $CONNECT -d st >"$T/d3.out" 2>&1
 PID=$(cat "$RUN/st.pid" 2>/dev/null)
 t_sigkill "$PID"
-t_wait_exit "$PID" 5 >/dev/null 2>&1
 sleep 0.2
 stale=$(ls "$RUN" | tr '\n' ' ')
 $CONNECT status st >/dev/null 2>&1
