@@ -633,6 +633,8 @@ fd_count() {
 # tcp_conns_to PORT [PID]: print how many ESTABLISHED TCP connections go to 127.0.0.1:PORT (client
 # sides, so each connection counts once), from /proc/net/tcp; with PID, only the sockets PID holds
 # (/proc/net/tcp is the whole machine's: other programs, another test run, count there too).
+# Each socket (inode) counts once: the kernel prints the file in pieces and resumes by position, so
+# while connections come and go (t-core opens 200) one line can be printed twice in a single read.
 tcp_conns_to() {
 	_tc_inodes=
 	[ -z "${2:-}" ] ||
@@ -640,6 +642,6 @@ tcp_conns_to() {
 	awk -v port="$(printf '%04X' "$1")" -v pid="${2:-}" -v inodes="$_tc_inodes" '
 		BEGIN { k = split(inodes, a); for (i = 1; i <= k; i++) mine[a[i]] = 1 }
 		($3 == "0100007F:" port || $3 == "7F000001:" port) && $4 == "01" &&
-		    (pid == "" || ($10 in mine)) { n++ }
+		    (pid == "" || ($10 in mine)) && !seen[$10]++ { n++ }
 		END { print n + 0 }' /proc/net/tcp
 }

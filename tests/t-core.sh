@@ -104,9 +104,9 @@ maxconns=0
 i=0
 while [ $i -lt 20 ]; do
 	n=$(tcp_conns_to "$SSHD_PORT" "$UP")
-	# More than one: keep what was seen (it flaked once under load; the dump says why next time).
+	# More than one: keep what was seen, for the failure message.
 	[ "$n" -gt "$maxconns" ] && maxconns=$n && [ "$n" -gt 1 ] &&
-	    { ls -l "/proc/$UP/fd"; grep ":$(printf '%04X' "$SSHD_PORT") " /proc/net/tcp; } \
+	    { grep ":$(printf '%04X' "$SSHD_PORT") " /proc/net/tcp; ls -l "/proc/$UP/fd"; } \
 	    >"$T/conns.txt" 2>&1
 	curl -s -m 5 -o /dev/null "http://127.0.0.1:$L_WEB/" &
 	curl -s -m 5 -o /dev/null "http://127.0.0.1:$L_FILES/" &
