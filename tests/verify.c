@@ -6,14 +6,19 @@
  * Runs the tunnel of PROFILE (listeners bound, as in `connect`) and asks for
  * readiness once per ROUND, one round after the other on the same tunnel:
  * ROUND is a timeout in ms, with a trailing 'r' for SUP_VERIFY_RETRY (e.g.
- * "2000 15000r"). Prints "verify: CODE REASON" for each report, then stops
- * the tunnel and exits with the last code reported (70 if the loop ended
- * without a report).
+ * "2000 15000r"). A ROUND of "usr1" starts no verification: the next round
+ * waits for SIGUSR1, so a test can let something happen between two rounds
+ * (a late answer to the last round's probe) without guessing how long it
+ * takes. Prints "verify: CODE REASON" for each report, then stops the tunnel
+ * and exits with the last code reported (70 if the loop ended without a
+ * report).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+
+#include <signal.h>
 
 #include <event2/event.h>
 #include <libssh/libssh.h>
@@ -23,8 +28,11 @@
 #include "supervisor.h"
 
 struct run {
-	char	**rounds;
-	int	  nrounds, reports, code;
+	struct supervisor	 *sup;
+	struct event		 *ev_usr1;
+	char			**rounds;
+	int			  nrounds, next, reports, code;
+	int			  waiting;	/* for SIGUSR1 before rounds[next] */
 };
 
 /* Ask for the next round. Returns 0, or -1 on memory exhaustion. */
@@ -39,15 +47,39 @@ verify_done(struct supervisor *sup, int code, const char *reason, void *arg)
 	printf("verify: %d %s\n", code, reason);
 	fflush(stdout);
 	r->code = code;
-	if (++r->reports < r->nrounds && verify_round(sup, r) == 0)
+	r->reports++;
+	if (r->next < r->nrounds && strcmp(r->rounds[r->next], "usr1") == 0) {
+		r->next++;
+		r->waiting = 1;
 		return;
+	} else if (r->next < r->nrounds && verify_round(sup, r) == 0) {
+		return;
+	}
 	supervisor_shutdown(sup, "verified");
 }
 
+/* SIGUSR1 after a "usr1" round: go on with the next one. */
+static void
+verify_usr1_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct run	*r = arg;
+
+	(void)sig;
+	(void)what;
+	if (!r->waiting)
+		return;		/* caught from the start, so an early one cannot kill the run */
+	r->waiting = 0;
+	printf("verify: SIGUSR1\n");
+	fflush(stdout);
+	if (r->next >= r->nrounds || verify_round(r->sup, r) != 0)
+		supervisor_shutdown(r->sup, "verified");
+}
+
+/* Start rounds[next] and step past it. Returns 0, or -1 on memory exhaustion. */
 static int
 verify_round(struct supervisor *sup, struct run *r)
 {
-	const char	*round = r->rounds[r->reports];
+	const char	*round = r->rounds[r->next++];
 	char		*end;
 	long		 ms = strtol(round, &end, 10);
 
@@ -57,7 +89,7 @@ verify_round(struct supervisor *sup, struct run *r)
 int
 main(int argc, char **argv)
 {
-	struct run		 r = { NULL, 0, 0, EX_SOFTWARE };
+	struct run		 r = { NULL, NULL, NULL, 0, 0, 0, EX_SOFTWARE, 0 };
 	struct profile		*p;
 	struct event_base	*base;
 	struct supervisor	*sup;
@@ -87,8 +119,11 @@ main(int argc, char **argv)
 		free(p);
 		return EX_CONFIG;
 	}
-	if ((base = event_base_new()) == NULL || (sup = supervisor_new(base, p)) == NULL)
+	if ((base = event_base_new()) == NULL || (sup = supervisor_new(base, p)) == NULL ||
+	    (r.ev_usr1 = event_new(base, SIGUSR1, EV_SIGNAL | EV_PERSIST, verify_usr1_cb, &r)) ==
+	    NULL || event_add(r.ev_usr1, NULL) != 0)
 		return EX_OSERR;
+	r.sup = sup;
 	if ((rc = supervisor_prepare(sup, &cause)) != 0 ||
 	    (rc = supervisor_bind(sup, &cause)) != 0) {
 		fprintf(stderr, "verify: %s\n", cause != NULL ? cause : "cannot start");
@@ -103,6 +138,7 @@ main(int argc, char **argv)
 		return EX_OSERR;
 	supervisor_start(sup);
 	event_base_dispatch(base);
+	event_free(r.ev_usr1);
 	supervisor_free(sup);
 	event_base_free(base);
 	free(p);
