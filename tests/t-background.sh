@@ -30,7 +30,7 @@ fwd() {	# fwd NAME LPORT RPORT [EXTRA]: a [forward] section
 write_profile "$T/cfg/connect/st.ini" "default_forwards = no" "" \
     "$(fwd web "$L_WEB" "$P_WEB")" "$(fwd api "$L_API" "$P_API" "health = /debug.ping")" \
     "$(fwd files "$L_FILES" "$P_FILES")" "$(fwd echo "$L_ECHO" "$P_ECHO")" \
-    "[keepalive]" "interval = 1s" "count = 3" "" "[reconnect]" "backoff_max = 1s"
+    "[keepalive]" "interval = 3s" "count = 3" "" "[reconnect]" "backoff_max = 1s"
 
 get() { curl -s -m 5 "http://127.0.0.1:$1/"; }
 # bounce_sshd LPORT NAME: kill sshd and its sessions, restart it 1 s later; true once the forward on
@@ -260,13 +260,14 @@ fi
 # ---------------------------------------------------------------- -d failures leave nothing
 # fail_case NAME WANT_RC WANT_TEXT SED PROFILE_LINES...: write the profile (then edit it with the
 # sed expression SED, if not empty); -d must fail with WANT_RC, say WANT_TEXT, and leave no process
-# and no file behind.
+# and no file behind. --wait is FC_WAIT (4) seconds: it includes the SSH set-up, so a case whose
+# verdict needs a session gets more.
 fail_case() {
 	_fc_n=$1 _fc_rc=$2 _fc_txt=$3 _fc_sed=$4
 	shift 4
 	write_profile "$T/cfg/connect/$_fc_n.ini" "$@"
 	[ -n "$_fc_sed" ] && sed -i "$_fc_sed" "$T/cfg/connect/$_fc_n.ini"
-	$CONNECT -d --wait 4 "$_fc_n" >"$T/$_fc_n.out" 2>&1
+	$CONNECT -d --wait "${FC_WAIT:-4}" "$_fc_n" >"$T/$_fc_n.out" 2>&1
 	_fc_got=$?
 	sleep 0.3
 	if [ $_fc_got = "$_fc_rc" ] && grep -q -- "$_fc_txt" "$T/$_fc_n.out" && no_instance "$_fc_n"
@@ -278,12 +279,14 @@ fail_case() {
 	fi
 }
 ssh-keygen -q -t ed25519 -N '' -f "$T/wrong_key" >/dev/null 2>&1
+FC_WAIT=8
 fail_case badauth 77 "wrong_key" "s|^identity = .*|identity = $T/wrong_key|" \
     "default_forwards = no" "$(fwd web "$L_X" "$P_WEB")"
 "$TNET" serve --http "$L_BUSY:busy" --pidfile "$T/busy.pid" >/dev/null 2>&1 &
 BUSY=$!
 t_track $BUSY
 wait_port "$L_BUSY"
+FC_WAIT=4
 fail_case busy 73 "$L_BUSY" "" "default_forwards = no" "$(fwd web "$L_BUSY" "$P_WEB")"
 kill $BUSY
 # Nothing listening where sshd should be: retried until --wait runs out.
@@ -291,6 +294,7 @@ fail_case timeout 75 "not ready within 4" "s/^port = .*/port = $P_DEAD/" \
     "default_forwards = no" "$(fwd web "$L_Y" "$P_WEB")"
 # The session is fine, a forward's remote end is not: nothing listens there / health says 502.
 # (Failing probes are retried each second until --wait: services may still be starting.)
+FC_WAIT=6
 fail_case noport 69 "forward web: .*refused the channel (remote port not" "" \
     "default_forwards = no" "$(fwd web "$L_Y" "$P_DEAD")"
 fail_case unhealthy 69 "forward api: .*GET /status/502 answered 502" "" \
@@ -449,11 +453,13 @@ if command -v script >/dev/null 2>&1; then
 	cat "$T/pp_key.pub" >>"$T/authorized_keys"
 	write_profile "$T/pp.ini" "default_forwards = no" "$(fwd web "$L_X" "$P_WEB")"
 	sed -i "s|^identity = .*|identity = $T/pp_key|" "$T/pp.ini"
-	( sleep 1; printf 'pass phrase 1\n'; sleep 30 ) |
+	# Typed once the prompt is up: ssh_getpass turns echo off with TCSAFLUSH, which drops
+	# whatever was typed before it.
+	( wait_log "$T/pp.out" "Enter passphrase" 30; printf 'pass phrase 1\n'; sleep 30 ) |
 	    script -qec "$CONNECT -F $T/pp.ini" /dev/null >"$T/pp.out" 2>&1 &
 	PPS=$!
 	t_track $PPS
-	if wait_log "$T/pp.out" "connected to" 15 && [ "$(get "$L_X")" = "service web" ] &&
+	if wait_log "$T/pp.out" "connected to" 30 && [ "$(get "$L_X")" = "service web" ] &&
 	    grep -q "Enter passphrase for $T/pp_key" "$T/pp.out"; then
 		t_pass "a passphrase-protected key: asked on the terminal, then the tunnel works"
 	else

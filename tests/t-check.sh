@@ -253,7 +253,8 @@ verify_run h502 "$T/h502.ini" 10000
 expect_verify h502 69 "forward api: 127.0.0.1:$P_API: GET /status/502 answered 502"
 verify_run dead "$T/dead.ini" 10000
 expect_verify dead 69 "forward dead: 127.0.0.1:$P_DEAD refused the channel \(remote port not listening\?\)"
-verify_run sink "$T/sink.ini" 2000
+# The round's time includes the SSH set-up, so it is not cut short for the probe's answer.
+verify_run sink "$T/sink.ini" 5000
 expect_verify sink 75 "forward sink: .*no status line within"
 verify_run no-sshd "$T/tcp.ini" 2000
 expect_verify no-sshd 75 "not ready within 2.0 s: cannot connect to 127.0.0.1 port $P_NOSSH"
@@ -265,7 +266,8 @@ write_profile "$T/late.ini" "default_forwards = no" "$(fwd late "$L_WEB" "$P_LAT
 "$VERIFY" -v "$T/late.ini" 15000r </dev/null >"$T/v-late.out" 2>"$T/v-late.log" &
 VP=$!
 t_track "$VP"
-sleep 2
+# Started once the first probe was refused, however long the session took to come up.
+wait_log "$T/v-late.log" "forward late: .*refused the channel.*; again in" 15
 serve_start --http "$P_LATE:late"
 t_wait_exit "$VP" 20
 RC=$?
@@ -281,10 +283,10 @@ fi
 # port is replaced by a service): the late channel is closed and the first verification freed
 # while the tunnel runs on. When the answer comes rides on sshd's SYN retransmissions (1, 3,
 # 7, 15 s), so the second round waits for the log line instead of a guessed time.
-"$VERIFY" -v "$T/stall.ini" 2000 usr1 15000r </dev/null >"$T/v-orphan.out" 2>"$T/v-orphan.log" &
+"$VERIFY" -v "$T/stall.ini" 5000 usr1 15000r </dev/null >"$T/v-orphan.out" 2>"$T/v-orphan.log" &
 VP=$!
 t_track "$VP"
-if wait_log "$T/v-orphan.out" "^verify: 75 forward stall: .*did not answer the channel open" 10
+if wait_log "$T/v-orphan.out" "^verify: 75 forward stall: .*did not answer the channel open" 20
 then
 	t_stop "$STALL_PID" TERM 5
 	serve_start --http "$P_STALL:stall"
@@ -305,13 +307,13 @@ else
 fi
 
 # The session dies while a probe is out: the probe is repeated on the next session.
-"$VERIFY" -v "$T/sink.ini" 6000 </dev/null >"$T/v-lost.out" 2>"$T/v-lost.log" &
+"$VERIFY" -v "$T/sink.ini" 12000 </dev/null >"$T/v-lost.out" 2>"$T/v-lost.log" &
 VP=$!
 t_track "$VP"
 if wait_log "$T/v-lost.log" "probe sink: sending -> reading" 10; then
 	sshd_signal_sessions KILL
 fi
-t_wait_exit "$VP" 20
+t_wait_exit "$VP" 30
 RC=$?
 if [ "$RC" = 75 ] && grep -q "reading -> done (session lost" "$T/v-lost.log" &&
     grep -q "reconnected to" "$T/v-lost.log" &&

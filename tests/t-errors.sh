@@ -144,7 +144,7 @@ try n3 76 "host key changed" $CONNECT s
 rm -f "$T/known_hosts"
 studio
 sed -i "s/^remote_port = $P_WEB/remote_port = $P_DEAD/" "$P"
-try n4 69 "-d: remote service not listening" $CONNECT -d --wait 3 s
+try n4 69 "-d: remote service not listening" $CONNECT -d --wait 6 s
 studio "[reconnect]" "max_tries = 2" "backoff_max = 250ms"
 sed -i "s/^port = .*/port = $P_DEAD/" "$P"
 try n5 69 "sshd not reachable, max_tries = 2" $CONNECT s

@@ -193,15 +193,17 @@ la=$(lines "$T/a.log")
 lb=$(lines "$T/b.log")
 ip netns exec "$NS" ip link set "$VN" down
 t_down=$(now_ms)
-if wait_log "$T/a.log" "$DEAD" 7 "$la" && wait_log "$T/b.log" "$DEAD" 2 "$lb"; then
+if wait_log "$T/a.log" "$DEAD" 7 "$la" && wait_log "$T/b.log" "$DEAD" 7 "$lb"; then
 	t_pass "silent path: both connects notice it ($(($(now_ms) - t_down)) ms)"
 else
 	t_fail "silent path: detection" "$(tail -n +$((la + 1)) "$T/a.log" | tail -3)"
 fi
-while [ $(($(now_ms) - t_down)) -lt 6000 ]; do sleep 0.1; done
 # Attempts meanwhile hang in TCP connect: a socket more dials every second (a SYN lost to the
-# outage is otherwise sent again only after 1, 3, 7 s).
-if tail -n +$((la + 1)) "$T/a.log" | grep -q "unanswered: dialling it again (2 in flight)"; then
+# outage is otherwise sent again only after 1, 3, 7 s). Due about 4.5-5 s after link down.
+redial=0
+wait_log "$T/a.log" "unanswered: dialling it again \(2 in flight\)" 12 "$la" && redial=1
+while [ $(($(now_ms) - t_down)) -lt 6000 ]; do sleep 0.1; done
+if [ $redial = 1 ]; then
 	t_pass "silent path: an unanswered connect is dialled again each second"
 else
 	t_fail "silent path: redial" "$(tail -n +$((la + 1)) "$T/a.log" | grep -i connect | tail -3)"
@@ -210,15 +212,17 @@ la=$(lines "$T/a.log")
 lb=$(lines "$T/b.log")
 ip netns exec "$NS" ip link set "$VN" up
 t_up=$(now_ms)
-if until_ok 5 fwd_ok $A1 $A2 $A3 >/dev/null && until_ok 5 fwd_ok $B1 $B2 $B3 >/dev/null; then
+if until_ok 8 fwd_ok $A1 $A2 $A3 >/dev/null && until_ok 8 fwd_ok $B1 $B2 $B3 >/dev/null; then
 	ms=$(($(now_ms) - t_up))
-	if [ $ms -le 3000 ]; then
-		t_pass "silent path back: both tunnels work $ms ms after link up (bound 3 s)"
+	# Two handshakes and six curls in series; the bound only has to tell it from the 10 s
+	# connect timeout.
+	if [ $ms -le 5000 ]; then
+		t_pass "silent path back: both tunnels work $ms ms after link up (bound 5 s)"
 	else
-		t_fail "silent path back" "took $ms ms (bound 3 s; the connect timeout is 10 s)"
+		t_fail "silent path back" "took $ms ms (bound 5 s; the connect timeout is 10 s)"
 	fi
 else
-	t_fail "silent path back" "not within 5 s: $(tail -n +$((la + 1)) "$T/a.log" | tail -5)"
+	t_fail "silent path back" "not within 8 s: $(tail -n +$((la + 1)) "$T/a.log" | tail -5)"
 fi
 if wait_log "$T/a.log" "network changed" 1 "$la"; then
 	t_pass "silent path back: 'network changed' logged at link up"
