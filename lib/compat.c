@@ -180,7 +180,10 @@ compat_netwatch_read(int fd)
 			struct nlmsghdr	*nh;
 			int		 len = (int)n;
 
-			for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, len);
+			/* NLMSG_OK spelled out: glibc's compares nlmsg_len (u32) with an int,
+			 * which clang's -Wsign-compare refuses. */
+			for (nh = (struct nlmsghdr *)buf; len >= (int)sizeof *nh &&
+			    nh->nlmsg_len >= sizeof *nh && nh->nlmsg_len <= (unsigned)len;
 			    nh = NLMSG_NEXT(nh, len)) {
 				switch (nh->nlmsg_type) {
 				case RTM_NEWLINK:

@@ -3,6 +3,15 @@
 #define CONNECT_COMPAT_H
 
 #include <sys/types.h>
+#include <sys/socket.h>
+
+/*
+ * macOS has no MSG_NOSIGNAL. Nothing is lost without it: connect ignores
+ * SIGPIPE (cmd-up.c, cmd-check.c), so a write to a vanished peer is EPIPE.
+ */
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL	0
+#endif
 
 /*
  * Tune the SSH socket: TCP_NODELAY, SO_KEEPALIVE with idle/interval/count
@@ -28,8 +37,6 @@ int	compat_pid_alive(pid_t pid);
 /* The uid of the peer of a connected unix socket. Returns 0, or -1 with errno. */
 int	compat_peer_uid(int fd, uid_t *uid);
 
-#endif
-
 /*
  * Network-change watch: a socket that becomes readable when links,
  * addresses or routes change (Linux NETLINK_ROUTE; BSD/macOS PF_ROUTE).
@@ -39,3 +46,5 @@ int	compat_netwatch_open(void);
 
 /* Read what is queued. Returns 1 if a change worth reconnecting for was seen, 0 if not, -1 on error. */
 int	compat_netwatch_read(int fd);
+
+#endif

@@ -27,6 +27,7 @@
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 
+#include "compat.h"
 #include "conn.h"
 #include "forward.h"
 #include "log.h"

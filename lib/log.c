@@ -108,6 +108,10 @@ log_enabled(enum log_level level)
 	return level <= log_level;
 }
 
+/* The attribute lets clang's -Wformat-nonliteral see fmt is checked at each log_*() call. */
+static void	log_vwrite(enum log_level level, const char *func, const char *fmt, va_list ap)
+		    __attribute__((format(printf, 3, 0)));
+
 static void
 log_vwrite(enum log_level level, const char *func, const char *fmt, va_list ap)
 {
