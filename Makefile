@@ -11,8 +11,10 @@ PKG_CONFIG ?=	pkg-config
 PKGS =		libssh libevent inih
 WARN =		-Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Werror
 CFLAGS ?=	-O2 -g
-DEPCFLAGS !=	$(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null || true
-DEPLIBS !=	$(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || true
+# Run by the shell of each command that uses them: the `!=` assignment is not in the GNU make 3.81
+# that macOS ships (it would define a variable named "DEPCFLAGS !"), and $(shell) is not in BSD make.
+DEPCFLAGS =	`$(PKG_CONFIG) --cflags $(PKGS)`
+DEPLIBS =	`$(PKG_CONFIG) --libs $(PKGS)`
 ALLCFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(DEPCFLAGS) -Ilib
 SANFLAGS =	-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CC ?=	clang
