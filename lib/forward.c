@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 
@@ -25,20 +26,53 @@ forward_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockadd
 	(void)lev;
 	(void)sa;
 	(void)salen;
+	if (f->failing) {
+		f->failing = 0;
+		log_info("forward %s: accepting connections again", f->spec->name);
+	}
 	f->st.conns_total++;
 	f->accept_fn(f, fd, f->arg);
 }
 
-/* accept() failing (EMFILE, ENFILE) must not end the tunnel: log it and go on. */
+#define FORWARD_ACCEPT_PAUSE_MS	200
+
+static void
+forward_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct forward	*f = arg;
+
+	(void)fd;
+	(void)what;
+	if (f->lev != NULL && !f->disabled)
+		evconnlistener_enable(f->lev);
+}
+
+/*
+ * accept() failing (EMFILE, ENFILE: out of fds) must not end the tunnel,
+ * nor spin: the connection stays queued, so the listener is readable again
+ * at once, and libevent would call back here in a loop, a log line each
+ * time. So: one line until an accept works again, and a pause before the
+ * next try; the queued clients wait (backlog 1024), they are not refused.
+ */
 static void
 forward_error_cb(struct evconnlistener *lev, void *arg)
 {
-	struct forward	*f = arg;
-	int		 err = EVUTIL_SOCKET_ERROR();
+	struct forward		*f = arg;
+	int			 err = EVUTIL_SOCKET_ERROR();
+	struct timeval		 tv = { 0, FORWARD_ACCEPT_PAUSE_MS * 1000 };
 
-	(void)lev;
-	log_warn("forward %s: accept on port %d failed: %s", f->spec->name, f->spec->local_port,
-	    evutil_socket_error_to_string(err));
+	if (!f->failing)
+		log_warn("forward %s: accept on port %d failed: %s%s; trying again every %d ms",
+		    f->spec->name, f->spec->local_port, evutil_socket_error_to_string(err),
+		    err == EMFILE || err == ENFILE ? " (raise the open-files limit, ulimit -n)" : "",
+		    FORWARD_ACCEPT_PAUSE_MS);
+	f->failing = 1;
+	if (f->ev_resume == NULL)
+		f->ev_resume = evtimer_new(evconnlistener_get_base(lev), forward_resume_cb, f);
+	if (f->ev_resume == NULL)
+		return;		/* out of memory: keep trying at libevent's pace */
+	evconnlistener_disable(lev);
+	evtimer_add(f->ev_resume, &tv);
 }
 
 /* 127.0.0.0/8 and ::1 are reachable from this machine only; anything else (a wildcard included) is not. */
@@ -103,6 +137,9 @@ forward_bind(struct forward *f, struct event_base *base, const struct forward_sp
 void
 forward_disable(struct forward *f)
 {
+	f->disabled = 1;
+	if (f->ev_resume != NULL)
+		event_del(f->ev_resume);
 	if (f->lev != NULL)
 		evconnlistener_disable(f->lev);
 }
@@ -110,6 +147,10 @@ forward_disable(struct forward *f)
 void
 forward_close(struct forward *f)
 {
+	if (f->ev_resume != NULL) {
+		event_free(f->ev_resume);
+		f->ev_resume = NULL;
+	}
 	if (f->lev != NULL) {
 		evconnlistener_free(f->lev);
 		f->lev = NULL;

@@ -26,6 +26,9 @@ struct forward_stats {
 struct forward {
 	const struct forward_spec *spec;
 	struct evconnlistener	*lev;
+	struct event		*ev_resume;	/* accepting again after accept() failed */
+	int			 failing;	/* accept() failed; logged once until one works */
+	int			 disabled;	/* forward_disable(): the resume timer stays off */
 	struct forward_stats	 st;
 	forward_accept_fn	 accept_fn;
 	void			*arg;

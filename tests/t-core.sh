@@ -151,6 +151,31 @@ else
 	t_fail "nothing listening after exit" "port $L_WEB still accepts"
 fi
 
+# --- out of fds: accept() fails; no busy loop, one log line, and service after -------------
+# libevent calls back at once for as long as the failed connection stays queued: without a
+# pause that is a loop at full CPU writing a log line each turn.
+write_profile "$T/fds.ini" "default_forwards = no" "[forward web]" "local_port = $L_WEB" \
+    "remote_host = 127.0.0.1" "remote_port = $P_WEB"
+sh -c "ulimit -n 40 && exec $CONNECT -F $T/fds.ini" >"$T/fds.log" 2>&1 &
+FDS=$!
+t_track $FDS
+if wait_log "$T/fds.log" "connected to" 15 && $TNET hold 127.0.0.1 "$L_WEB" --secs 3 --conns 60 \
+    >"$T/fds-hold.out" 2>&1; then
+	fails=$(grep -c "accept on port $L_WEB failed" "$T/fds.log")
+	web=$(curl -s -m 10 "http://127.0.0.1:$L_WEB/")
+	if [ "$fails" -ge 1 ] && [ "$fails" -le 3 ] && [ "$web" = "service web" ] &&
+	    grep -q "open-files limit" "$T/fds.log" && grep -q "accepting connections again" "$T/fds.log"
+	then
+		t_pass "out of fds (ulimit -n 40, 60 clients): $fails log line(s), no loop; served after"
+	else
+		t_fail "out of fds" "$fails 'accept failed' lines (want 1-3), then web='$web': \
+$(grep -i accept "$T/fds.log" | head -n 3)"
+	fi
+else
+	t_fail "out of fds" "no tunnel or hold failed: $(tail -n 3 "$T/fds.log" "$T/fds-hold.out")"
+fi
+t_stop $FDS TERM 10 >/dev/null
+
 # --- slow reader: RSS stays bounded (plain build: ASan's own memory would blur it) ------
 if [ -x "$CONNECT_PLAIN" ]; then
 	$CONNECT_PLAIN -F "$PROFILE" >"$T/slow.log" 2>&1 &
