@@ -165,12 +165,17 @@ conn_want_read(struct conn *c, int on)
 	c->reading = on;
 }
 
-/* The channel failed a write: the normal end if the server closed first, else an error. */
+/*
+ * The channel failed a write: the normal end if the server closed first, else
+ * an error. libssh calls a channel closed also when its session died, which
+ * is no normal end: taking it for one would pass a FIN to a cut stream.
+ */
 static void
 conn_write_failed(struct conn *c)
 {
 	conn_want_read(c, 0);
-	if (c->remote_closed || ssh_channel_is_closed(c->ch))
+	if (c->remote_closed ||
+	    (ssh_channel_is_closed(c->ch) && ssh_is_connected(session_ssh(c->sess))))
 		c->remote_closed = c->remote_eof = 1;	/* "Remote channel is closed" */
 	else
 		conn_finish(c, ssh_get_error(session_ssh(c->sess)));
@@ -607,16 +612,29 @@ conn_step(struct conn *c)
  * End the conn: the client sees a close. A channel still opening cannot be
  * closed yet (freeing it leaks it on the server), so such a conn waits as an
  * orphan for the open to resolve.
+ *
+ * An open stream cut short (why set: the session lost, a channel error,
+ * stopping) ends with a reset, not a FIN: to a client reading until EOF a
+ * FIN would say the server sent everything, and the bytes it misses would
+ * go unnoticed. The close in conn_free sends the reset (SO_LINGER 0); a
+ * shutdown first would send a FIN before it. Ends before the channel opened
+ * (refused, hold limits) keep the plain close: no byte of the stream was
+ * promised yet.
  */
 static void
 conn_finish(struct conn *c, const char *why)
 {
+	struct linger	abort_close = { 1, 0 };
+
 	if (c->state == CONN_DEAD)
 		return;
 	conn_want_read(c, 0);
 	if (c->bev != NULL) {
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-		shutdown(bufferevent_getfd(c->bev), SHUT_RDWR);
+		if (why == NULL || c->state != CONN_OPEN ||
+		    setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &abort_close,
+		    sizeof abort_close) != 0)
+			shutdown(bufferevent_getfd(c->bev), SHUT_RDWR);
 	}
 	if (c->state == CONN_OPENING && c->ch != NULL && !c->open_failed) {
 		if (c->orphan)
