@@ -378,10 +378,15 @@ session_update_write(struct session *s)
 		return;
 	/*
 	 * With sshsock, libssh's own queue drains into sshsock's buffer as soon
-	 * as it has room (session_flush), so only a full kernel needs EV_WRITE.
+	 * as it has room (session_flush), so mostly only a full kernel needs
+	 * EV_WRITE. But when sshsock cannot answer a poll from what it knows, the
+	 * kernel's answer counts, and a nearly full send buffer says "not
+	 * writable": libssh then keeps its output with sshsock's buffer empty,
+	 * and only EV_WRITE would bring it round again.
 	 */
 	if (s->sock_on)
-		want = sshsock_blocked(s->ssh_fd);
+		want = sshsock_blocked(s->ssh_fd) ||
+		    (ssh_get_status(s->ssh) & SSH_WRITE_PENDING) != 0;
 	else
 		want = (ssh_get_status(s->ssh) & SSH_WRITE_PENDING) != 0;
 	if (want && !s->ev_write_on) {
@@ -455,10 +460,18 @@ session_flush(struct session *s)
 		session_fail(s, SFAIL_LOST, "connection to %s lost: %s", s->peer, strerror(errno));
 		return;
 	}
-	if (!sshsock_blocked(s->ssh_fd) && (ssh_get_status(s->ssh) & SSH_WRITE_PENDING))
+	if (!sshsock_blocked(s->ssh_fd) && (ssh_get_status(s->ssh) & SSH_WRITE_PENDING)) {
 		session_pump(s);
-	else
-		session_update_write(s);
+		return;
+	}
+	/*
+	 * A libssh call made outside the pump (a channel write flushing, a
+	 * channel open) may have read ahead into sshsock: such bytes wake no
+	 * EV_READ, so pump for them.
+	 */
+	if (sshsock_pending(s->ssh_fd) > 0)
+		session_kick(s);
+	session_update_write(s);
 }
 
 static void
@@ -1005,7 +1018,14 @@ session_start_ssh(struct session *s)
 
 	/* The first call creates libssh's poll handle; only then can it join our ssh_event. */
 	rc = ssh_connect(s->ssh);
-	s->ssh_took_fd = ssh_get_fd(s->ssh) == s->ssh_fd;
+	/*
+	 * libssh owns the fd once ssh_connect() has set it, and its first pass
+	 * may already have closed it (a reset seen by that poll): a closed fd is
+	 * one it took too, or session_free() would close the number again, by
+	 * then perhaps a client's. Nothing opens an fd inside that one call.
+	 */
+	s->ssh_took_fd = ssh_get_fd(s->ssh) == s->ssh_fd ||
+	    (fcntl(s->ssh_fd, F_GETFD) == -1 && errno == EBADF);
 	if (rc == SSH_ERROR) {
 		session_fail(s, SFAIL_HANDSHAKE, "SSH handshake with %s failed: %s", s->peer,
 		    ssh_get_error(s->ssh));
@@ -1251,6 +1271,16 @@ session_start(struct session *s)
 	return s->state == SESSION_DEAD ? -1 : 0;
 }
 
+/* O_NONBLOCK on fd, best effort. */
+static void
+session_set_nonblocking(int fd)
+{
+	int	fl;
+
+	if (fd != -1 && (fl = fcntl(fd, F_GETFL)) != -1)
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
 void
 session_free(struct session *s)
 {
@@ -1263,16 +1293,27 @@ session_free(struct session *s)
 		/*
 		 * libssh closes its socket on I/O errors; ssh_disconnect() never
 		 * closes a given fd. So: ours to close unless libssh took it and
-		 * already closed it.
+		 * already closed it, long ago (it no longer knows an fd) or in
+		 * ssh_disconnect() itself (a failed send; nothing can have opened
+		 * that number again since, in this one call).
 		 */
 		libssh_has_fd = ssh_get_fd(s->ssh) != SSH_INVALID_SOCKET;
-		sshsock_detach(s->ssh_fd);	/* unread bytes die with the session */
 		if (s->ssh_ev != NULL)
 			ssh_event_remove_session(s->ssh_ev, s->ssh);
-		if (libssh_has_fd && ssh_is_connected(s->ssh))
+		if (libssh_has_fd && ssh_is_connected(s->ssh)) {
+			/*
+			 * The DISCONNECT must not block the loop on a dead peer's
+			 * full send buffer: libssh's socket is a blocking one, and
+			 * outside sshsock its send() would wait for TCP to give up.
+			 * Attached, sshsock takes it into its buffer.
+			 */
+			session_set_nonblocking(s->ssh_fd);
 			ssh_disconnect(s->ssh);
+		}
 		ssh_free(s->ssh);
-		if ((libssh_has_fd || !s->ssh_took_fd) && s->ssh_fd != -1)
+		sshsock_detach(s->ssh_fd);	/* a last flush, DISCONNECT included; unread bytes die */
+		if (s->ssh_fd != -1 && (libssh_has_fd ? fcntl(s->ssh_fd, F_GETFD) != -1 :
+		    !s->ssh_took_fd))
 			close(s->ssh_fd);
 	} else if (s->ssh_fd != -1)
 		close(s->ssh_fd);
