@@ -47,8 +47,19 @@ bounce_sshd() {
 }
 # no_instance NAME: no file of NAME's in the runtime dir and no process running its profile.
 no_instance() {
-	[ ! -e "$RUN/$1.pid" ] && [ ! -e "$RUN/$1.sock" ] &&
-	    ! ps -eo args | grep -v grep | grep -q -- "-d.* $1\$"
+	[ ! -e "$RUN/$1.pid" ] && [ ! -e "$RUN/$1.sock" ] && [ -z "$(instance_pids "$1")" ]
+}
+# instance_pids NAME: the `-d NAME` processes of this script, told from those of another test run
+# on the machine (same profile name) by their runtime directory.
+instance_pids() {
+	for _ip in $(pgrep -f -- "-d.* $1\$"); do
+		tr '\0' '\n' <"/proc/$_ip/environ" 2>/dev/null |
+		    grep -qx "XDG_RUNTIME_DIR=$T/run" && echo "$_ip"
+	done
+}
+# instance_left NAME: what no_instance found, for a failure message.
+instance_left() {
+	printf 'files: %s; processes: %s' "$(ls "$RUN" | tr '\n' ' ')" "$(instance_pids "$1" | tr '\n' ' ')"
 }
 
 # ---------------------------------------------------------------- -d: ready means ready
@@ -215,13 +226,17 @@ else
 fi
 
 # ---------------------------------------------------------------- stop
+before=$(instance_pids st)	# found while it runs: no_instance below can see one left over
 $CONNECT stop st >"$T/stop.out" 2>&1
 rc=$?
-if [ $rc = 0 ] && grep -q "stopped (pid $PID)" "$T/stop.out" && ! t_alive "$PID" && no_instance st
+if [ $rc = 0 ] && grep -q "stopped (pid $PID)" "$T/stop.out" && ! t_alive "$PID" &&
+    [ -n "$before" ] && no_instance st
 then
 	t_pass "stop: waits for the exit, reports it, files removed"
 else
-	t_fail "stop" "exit $rc: $(cat "$T/stop.out"); files: $(ls "$RUN")"
+	t_fail "stop" "exit $rc: $(cat "$T/stop.out"); seen running: '$before'; \
+alive: $(t_alive "$PID" && echo yes); \
+$(instance_left st)"
 fi
 $CONNECT status st >"$T/st3.out" 2>&1
 rc=$?
@@ -254,7 +269,8 @@ rc=$?
 if [ $rc = 0 ] && ! t_alive "$NPID" && no_instance st; then
 	t_pass "stop --all"
 else
-	t_fail "stop --all" "exit $rc: $(cat "$T/stopall.out")"
+	t_fail "stop --all" "exit $rc: $(cat "$T/stopall.out"); alive: $(t_alive "$NPID" && echo yes); \
+$(instance_left st)"
 fi
 
 # ---------------------------------------------------------------- -d failures leave nothing
