@@ -368,7 +368,13 @@ session_arm_deadline(struct session *s, int ms)
 	event_add(s->ev_deadline, &tv);
 }
 
-/* EV_WRITE only while libssh holds output: waiting on it otherwise spins. */
+/*
+ * EV_WRITE only while output waits (session_output_pending): waiting on it
+ * otherwise spins. With sshsock that is a full kernel behind sshsock's
+ * buffer, or libssh holding output itself: when sshsock cannot answer a poll
+ * from what it knows, the kernel's answer counts, a nearly full send buffer
+ * says "not writable", and only EV_WRITE brings that output round again.
+ */
 static void
 session_update_write(struct session *s)
 {
@@ -376,19 +382,7 @@ session_update_write(struct session *s)
 
 	if (s->ssh == NULL || s->state == SESSION_DEAD)
 		return;
-	/*
-	 * With sshsock, libssh's own queue drains into sshsock's buffer as soon
-	 * as it has room (session_flush), so mostly only a full kernel needs
-	 * EV_WRITE. But when sshsock cannot answer a poll from what it knows, the
-	 * kernel's answer counts, and a nearly full send buffer says "not
-	 * writable": libssh then keeps its output with sshsock's buffer empty,
-	 * and only EV_WRITE would bring it round again.
-	 */
-	if (s->sock_on)
-		want = sshsock_blocked(s->ssh_fd) ||
-		    (ssh_get_status(s->ssh) & SSH_WRITE_PENDING) != 0;
-	else
-		want = (ssh_get_status(s->ssh) & SSH_WRITE_PENDING) != 0;
+	want = session_output_pending(s);
 	if (want && !s->ev_write_on) {
 		event_add(s->ev_write, NULL);
 		s->ev_write_on = 1;
@@ -1271,16 +1265,6 @@ session_start(struct session *s)
 	return s->state == SESSION_DEAD ? -1 : 0;
 }
 
-/* O_NONBLOCK on fd, best effort. */
-static void
-session_set_nonblocking(int fd)
-{
-	int	fl;
-
-	if (fd != -1 && (fl = fcntl(fd, F_GETFL)) != -1)
-		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
 void
 session_free(struct session *s)
 {
@@ -1307,11 +1291,11 @@ session_free(struct session *s)
 			 * outside sshsock its send() would wait for TCP to give up.
 			 * Attached, sshsock takes it into its buffer.
 			 */
-			session_set_nonblocking(s->ssh_fd);
+			(void)evutil_make_socket_nonblocking(s->ssh_fd);
 			ssh_disconnect(s->ssh);
 		}
 		ssh_free(s->ssh);
-		sshsock_detach(s->ssh_fd);	/* a last flush, DISCONNECT included; unread bytes die */
+		/* close() also lets sshsock go: a last flush, DISCONNECT included; unread bytes die. */
 		if (s->ssh_fd != -1 && (libssh_has_fd ? fcntl(s->ssh_fd, F_GETFD) != -1 :
 		    !s->ssh_took_fd))
 			close(s->ssh_fd);

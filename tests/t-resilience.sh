@@ -177,15 +177,11 @@ fi
 # A connection opened just as the path froze: its channel open is never answered. It is not
 # left hanging, nor closed: when the dead session is detected it is held again (nothing of it
 # reached the server), and served once the path is back.
-f0=$(grep -c "fproxy: frozen" "$T/fp.log")
+f0=$(wc -l <"$T/fp.log")
 n0=$(wc -l <"$T/proxy.log")
 kill -USR1 $FP
 # fproxy freezes in its own loop: open the connection only once it has.
-_w=50
-while [ "$(grep -c "fproxy: frozen" "$T/fp.log")" -le "$f0" ] && [ $_w -gt 0 ]; do
-	sleep 0.1
-	_w=$((_w - 1))
-done
+wait_log "$T/fp.log" "fproxy: frozen" 5 "$f0"
 t0=$(now_ms)
 ( curl -s -m 20 "http://127.0.0.1:$L_WEB/" >"$T/rehold.out" 2>&1 ) &
 RH=$!
