@@ -9,6 +9,7 @@
  * then every forward is probed through it (probe.c). Nothing local is bound
  * (check works while the tunnel itself runs) and known_hosts is not written.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include "cmd.h"
 #include "identity.h"
 #include "log.h"
+#include "paths.h"
 #include "probe.h"
 #include "session.h"
 
@@ -111,7 +113,8 @@ check_local(struct check *c, struct cmd_opts *o, const char *name, struct profil
 {
 	char	*cause = NULL, path[PATH_MAX], hname[PROFILE_STR_MAX + 16], keys[1024];
 	char	 fix[2 * PATH_MAX + 2 * PROFILE_STR_MAX];
-	int	 rc, agent;
+	const char *bad;
+	int	 rc, agent, n, err;
 
 	if ((rc = cmd_build_profile(o, name, p, &cause)) != 0) {
 		if (rc == EX_USAGE) {
@@ -155,7 +158,16 @@ check_local(struct check *c, struct cmd_opts *o, const char *name, struct profil
 	}
 	step_ok("key", "%s", c->auth.desc);
 
-	c->known = session_known_hosts_find(&c->t, hname, sizeof hname, keys, sizeof keys) > 0;
+	if ((n = session_known_hosts_find(&c->t, hname, sizeof hname, keys, sizeof keys,
+	    &bad)) == -1) {
+		err = errno;
+		return step_fail(paths_errno_is_shortage(err) ? EX_OSERR : EX_NOINPUT,
+		    "known_hosts", paths_errno_is_shortage(err) ? "raise the open-files limit "
+		    "(ulimit -n)" : "make it readable (or set known_hosts = in [studio] to a file "
+		    "you can read)", "cannot read %s: %s: the host key cannot be checked", bad,
+		    strerror(err));
+	}
+	c->known = n > 0;
 	if (c->known)
 		step_ok("known_hosts", "%s %s", hname, keys);
 	else if (c->t.hostkey_policy == HOSTKEY_STRICT) {
@@ -176,23 +188,8 @@ check_session_failed(struct check *c)
 {
 	enum session_failure	 f = session_failure(c->sess);
 	const char		*why = session_error(c->sess), *step, *fix;
-	int			 code;
+	int			 code = session_failure_exit_code(f);
 
-	switch (f) {
-	case SFAIL_HOSTKEY_CHANGED:
-	case SFAIL_HOSTKEY_UNKNOWN:
-		code = EX_PROTOCOL;
-		break;
-	case SFAIL_AUTH:
-		code = EX_NOPERM;
-		break;
-	case SFAIL_LOCAL:
-		code = EX_SOFTWARE;
-		break;
-	default:
-		code = EX_UNAVAILABLE;
-		break;
-	}
 	switch (c->last) {
 	case SESSION_NEW:
 	case SESSION_RESOLVING:
@@ -404,7 +401,6 @@ cmd_check_exec(struct cmd_opts *o)
 	}
 	/* The step lines are the output; -v brings the log back, as for the tunnel. */
 	log_set_level(o->verbose > 0 ? (enum log_level)(LOGL_INFO + o->verbose) : LOGL_WARN);
-	signal(SIGPIPE, SIG_IGN);
 	log_route_libraries();
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return EX_OSERR;

@@ -12,11 +12,16 @@ int
 cmd_instance_state(const struct instance *in, char state[CMD_STATE_MAX])
 {
 	char	*reply = NULL, *cause = NULL;
+	size_t	 n;
 	int	 rc = -1;
 
-	if (control_call(in->sock_path, "status", 2000, &reply, &cause) == 0 &&
-	    sscanf(reply, "%*s %63s", state) == 1)
+	/* Its own request: the status line starts with the name, which may hold blanks. */
+	if (control_call(in->sock_path, "state", 2000, &reply, &cause) == 0 &&
+	    (n = strcspn(reply, "\n")) > 0 && n < CMD_STATE_MAX && reply[n] == '\n') {
+		memcpy(state, reply, n);
+		state[n] = '\0';
 		rc = 0;
+	}
 	free(reply);
 	free(cause);
 	return rc;

@@ -230,6 +230,9 @@ up_control(enum control_request req, struct evbuffer *reply, void *arg)
 		status_format(reply, u->p->name, getpid(), &in, req == CTL_REQ_STATUS_JSON);
 		evbuffer_add(reply, "\n", 1);
 		return 0;
+	case CTL_REQ_STATE:
+		evbuffer_add_printf(reply, "%s\n", supervisor_state_name(supervisor_state(u->sup)));
+		return 0;
 	case CTL_REQ_STOP:
 		evbuffer_add_printf(reply, "stopping %ld\n", (long)getpid());
 		return 1;	/* up_control_after, once the reply is out */
@@ -467,7 +470,6 @@ cmd_up_exec(struct cmd_opts *o)
 		}
 		goto out;
 	}
-	signal(SIGPIPE, SIG_IGN);	/* a client that vanished is an error return, not a death */
 	compat_tune_malloc();
 	log_route_libraries();
 	if (o->log_file != NULL && !o->background && log_to_file(o->log_file) != 0) {
@@ -536,9 +538,9 @@ const struct cmd_entry cmd_up_entry = {
 	    "Runtime files: $XDG_RUNTIME_DIR/connect/ (else /tmp/connect-$UID/): NAME.pid, NAME.sock,\n"
 	    "NAME.log. Under systemd (NOTIFY_SOCKET set) READY=1 is sent once the tunnel is ready.\n"
 	    "\n"
-	    "exit status: 0 stopped (or -d: ready), 64 usage, 69 gave up / remote port not listening /\n"
-	    "  health failing, 73 port busy or already running, 75 not ready within --wait,\n"
-	    "  76 host key, 77 auth or key file, 78 profile error.\n",
+	    "exit status: 0 stopped (or -d: ready), 64 usage, 66 known_hosts unreadable, 69 gave up /\n"
+	    "  remote port not listening / health failing, 71 out of fds, 73 port busy or already\n"
+	    "  running, 75 not ready within --wait, 76 host key, 77 auth or key file, 78 profile error.\n",
 	.globals = 1,
 	.exec = cmd_up_exec,
 };

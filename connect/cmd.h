@@ -61,8 +61,7 @@ struct instance;
 #define CMD_STATE_MAX	64
 /*
  * The state word of a running instance ("ready", "reconnecting"...), asked
- * over its control socket: the second word of its status line. Returns 0,
- * or -1 if it does not answer.
+ * over its control socket ("state"). Returns 0, or -1 if it does not answer.
  */
 int	cmd_instance_state(const struct instance *in, char state[CMD_STATE_MAX]);
 

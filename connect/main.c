@@ -1,5 +1,6 @@
 /* main.c: global options and the subcommand table; every exit() of the program is here. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,9 +99,10 @@ usage(FILE *f)
 	for (i = 0; i < sizeof cmd_table / sizeof cmd_table[0]; i++)
 		fprintf(f, "  %-30s %s\n", cmd_table[i]->usage, cmd_table[i]->summary);
 	fprintf(f, "  %-30s %s\n", "help COMMAND", "that command's options");
-	fprintf(f, "\nexit status: 0 ok, 64 usage, 69 gave up or a remote port/health check failing,\n"
-	    "  73 port busy, 75 not ready within --wait, 76 host key, 77 auth or key file,\n"
-	    "  78 profile error; status NAME: 3 when not running. See connect(1).\n");
+	fprintf(f, "\nexit status: 0 ok, 64 usage, 66 known_hosts unreadable, 69 gave up or a remote\n"
+	    "  port/health check failing, 71 out of fds, 73 port busy, 75 not ready within --wait,\n"
+	    "  76 host key, 77 auth or key file, 78 profile error; status NAME: 3 when not running.\n"
+	    "  See connect(1).\n");
 }
 
 /*
@@ -243,6 +245,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "connect: --log and --syslog: choose one\n");
 		return EX_USAGE;
 	}
+	/* Every command talks to sockets (status, stop and list to an instance that may be stopping). */
+	signal(SIGPIPE, SIG_IGN);
 	log_open("connect", LOGL_INFO + o.verbose, stderr);
-	exit(cmd->exec(&o));
+	rc = cmd->exec(&o);
+	log_close();	/* the count of a burst of repeated lines, if one is pending */
+	exit(rc);
 }

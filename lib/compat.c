@@ -52,6 +52,18 @@ compat_tune_ssh_socket(int fd, int idle_s, int intvl_s, int cnt, int user_timeou
 	return rc;
 }
 
+void
+compat_nosigpipe(int fd)
+{
+#if defined(SO_NOSIGPIPE)
+	int	one = 1;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#else
+	(void)fd;
+#endif
+}
+
 int
 compat_cpu_has_aes(void)
 {

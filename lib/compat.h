@@ -7,7 +7,8 @@
 
 /*
  * macOS has no MSG_NOSIGNAL. Nothing is lost without it: connect ignores
- * SIGPIPE (cmd-up.c, cmd-check.c), so a write to a vanished peer is EPIPE.
+ * SIGPIPE (main.c, for every command), and compat_nosigpipe() covers the
+ * control client's socket where the library is used on its own.
  */
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL	0
@@ -21,6 +22,13 @@
  */
 int	compat_tune_ssh_socket(int fd, int keepalive_idle_s, int keepalive_intvl_s,
 	    int keepalive_cnt, int user_timeout_ms);
+
+/*
+ * A write to a vanished peer on fd is EPIPE, never SIGPIPE, where the
+ * platform marks sockets so (BSD, macOS: SO_NOSIGPIPE); elsewhere send()
+ * with MSG_NOSIGNAL does the same per call. Best effort.
+ */
+void	compat_nosigpipe(int fd);
 
 /* Does this CPU have AES instructions? (decides the default cipher order) */
 int	compat_cpu_has_aes(void);

@@ -32,6 +32,7 @@
 #include "forward.h"
 #include "log.h"
 #include "session.h"
+#include "vis.h"
 
 static unsigned	conn_next_id = 1;
 
@@ -475,10 +476,13 @@ conn_try_open(struct conn *c)
 		rc = SSH_OK;
 	}
 	if (rc != SSH_OK) {
+		char	raw[sizeof c->fwd->st.last_error];
+
 		c->fwd->st.failures++;
-		snprintf(c->fwd->st.last_error, sizeof c->fwd->st.last_error,
-		    "channel to %s:%d refused: %s", fs->remote_host, fs->remote_port,
-		    ssh_get_error(session_ssh(c->sess)));
+		/* The server's reason is its text: printable only (status shows it). */
+		snprintf(raw, sizeof raw, "channel to %s:%d refused: %s", fs->remote_host,
+		    fs->remote_port, ssh_get_error(session_ssh(c->sess)));
+		vis_str(c->fwd->st.last_error, sizeof c->fwd->st.last_error, raw);
 		log_warn("forward %s: %s", fs->name, c->fwd->st.last_error);
 		c->open_failed = 1;
 		conn_finish(c, "channel open refused");

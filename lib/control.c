@@ -20,6 +20,7 @@
 #include "cause.h"
 #include "compat.h"
 #include "control.h"
+#include "listener.h"
 #include "log.h"
 
 enum ctl_conn_state {
@@ -37,7 +38,8 @@ struct ctl_conn {
 };
 
 struct control {
-	struct evconnlistener	*lev;
+	struct event_base	*base;
+	struct listener		 lst;	/* out of fds: pauses, not spins (any local user can connect) */
 	struct event		*ev_reap;
 	control_handler_fn	 handler;
 	control_after_fn	 after;
@@ -51,6 +53,7 @@ static const struct {
 } control_requests[] = {
 	{ "status", CTL_REQ_STATUS },
 	{ "status --json", CTL_REQ_STATUS_JSON },
+	{ "state", CTL_REQ_STATE },
 	{ "stop", CTL_REQ_STOP },
 };
 
@@ -175,17 +178,14 @@ ctl_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 static void
-ctl_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
-    void *arg)
+ctl_accept_cb(struct listener *l, evutil_socket_t fd, void *arg)
 {
 	struct control	*c = arg;
 	struct ctl_conn	*cc;
 	struct timeval	 tv = { 5, 0 };
 	uid_t		 uid;
 
-	(void)lev;
-	(void)sa;
-	(void)salen;
+	(void)l;
 	if (compat_peer_uid(fd, &uid) != 0 || uid != getuid()) {
 		log_warn("control: refused a connection from uid %ld (only uid %ld may control "
 		    "this instance)", compat_peer_uid(fd, &uid) == 0 ? (long)uid : -1L,
@@ -194,7 +194,7 @@ ctl_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *s
 		return;
 	}
 	if ((cc = calloc(1, sizeof *cc)) == NULL ||
-	    (cc->bev = bufferevent_socket_new(evconnlistener_get_base(lev), fd,
+	    (cc->bev = bufferevent_socket_new(c->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		free(cc);
 		evutil_closesocket(fd);
@@ -213,7 +213,9 @@ control_listen(struct event_base *base, const char *path, control_handler_fn han
 {
 	struct control		*c;
 	struct sockaddr_un	 sun;
+	char			 what[sizeof c->lst.what];
 	mode_t			 old;
+	int			 rc;
 
 	if (control_sockaddr(path, &sun, cause) != 0)
 		return NULL;
@@ -222,6 +224,7 @@ control_listen(struct event_base *base, const char *path, control_handler_fn han
 		return NULL;
 	}
 	TAILQ_INIT(&c->conns);
+	c->base = base;
 	c->handler = handler;
 	c->after = after;
 	c->arg = arg;
@@ -231,12 +234,12 @@ control_listen(struct event_base *base, const char *path, control_handler_fn han
 		return NULL;
 	}
 	(void)unlink(path);
+	snprintf(what, sizeof what, "control socket: accept on %s", path);
 	old = umask(077);	/* born 0600: no window where others could connect */
-	c->lev = evconnlistener_new_bind(base, ctl_accept_cb, c,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16, (struct sockaddr *)&sun,
-	    (int)sizeof sun);
+	rc = listener_open(&c->lst, base, (struct sockaddr *)&sun, sizeof sun, 16, 0, what,
+	    ctl_accept_cb, c);
 	umask(old);
-	if (c->lev == NULL) {
+	if (rc != 0) {
 		cause_set(cause, "cannot listen on %s: %s", path, strerror(errno));
 		event_free(c->ev_reap);
 		free(c);
@@ -258,8 +261,7 @@ control_free(struct control *c)
 		bufferevent_free(cc->bev);
 		free(cc);
 	}
-	if (c->lev != NULL)
-		evconnlistener_free(c->lev);
+	listener_close(&c->lst);
 	event_free(c->ev_reap);
 	free(c);
 }
@@ -272,6 +274,28 @@ ms_left(const struct timespec *deadline)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (long)(deadline->tv_sec - now.tv_sec) * 1000 +
 	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+int
+control_send_request(int fd, const char *request)
+{
+	char	line[CONTROL_REQUEST_MAX + 2];
+	int	n;
+
+	n = snprintf(line, sizeof line, "%s\n", request);
+	if (n < 0 || (size_t)n >= sizeof line) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	/*
+	 * An instance that stops as we connect closes before reading: the send
+	 * then gets EPIPE, which must be an error return, not a SIGPIPE that
+	 * kills status, stop or list. One short line: the buffer takes it whole.
+	 */
+	compat_nosigpipe(fd);
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) != n)
+		return -1;
+	return 0;
 }
 
 int
@@ -305,9 +329,7 @@ control_call(const char *path, const char *request, int timeout_ms, char **reply
 		close(fd);
 		return -1;
 	}
-	/* A request is one short line: the socket buffer takes it whole. */
-	if (write(fd, request, strlen(request)) != (ssize_t)strlen(request) ||
-	    write(fd, "\n", 1) != 1) {
+	if (control_send_request(fd, request) != 0) {
 		cause_set(cause, "cannot send to %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;

@@ -23,6 +23,7 @@ enum control_request {
 	CTL_REQ_INVALID = 0,	/* anything else: answered "error unknown request" */
 	CTL_REQ_STATUS,		/* "status" */
 	CTL_REQ_STATUS_JSON,	/* "status --json" */
+	CTL_REQ_STATE,		/* "state": the state word alone ("ready\n"), for scripts and -d */
 	CTL_REQ_STOP		/* "stop" */
 };
 
@@ -53,6 +54,12 @@ struct control *control_listen(struct event_base *base, const char *path,
 
 /* Close the socket and every open control connection; unlinks nothing. */
 void	control_free(struct control *c);
+
+/*
+ * Send one request line on a connected control socket, never raising
+ * SIGPIPE (a peer that closed is -1 with errno EPIPE). Returns 0 or -1.
+ */
+int	control_send_request(int fd, const char *request);
 
 /*
  * Client side, blocking: send request to the instance at path and read its

@@ -8,6 +8,7 @@
 #include <event2/listener.h>
 
 #include "fwdspec.h"
+#include "listener.h"
 
 struct forward;
 
@@ -25,10 +26,7 @@ struct forward_stats {
 
 struct forward {
 	const struct forward_spec *spec;
-	struct evconnlistener	*lev;
-	struct event		*ev_resume;	/* accepting again after accept() failed */
-	int			 failing;	/* accept() failed; logged once until one works */
-	int			 disabled;	/* forward_disable(): the resume timer stays off */
+	struct listener		 lst;		/* pauses, not spins, when accept() fails */
 	struct forward_stats	 st;
 	forward_accept_fn	 accept_fn;
 	void			*arg;

@@ -8,6 +8,7 @@
  */
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include "cause.h"
 #include "identity.h"
+#include "paths.h"
 #include "log.h"
 
 struct identity_ask {
@@ -84,6 +86,21 @@ identity_load(const char *path, int agent, int may_prompt, struct session_auth *
 	}
 	if (identity_check_mode(path, cause) != 0)
 		return EX_NOPERM;
+	/* libssh would call an unreadable file (EACCES, out of fds) "not a private key". */
+	if (paths_readable(path) != 0) {
+		int	err = errno;
+
+		if (agent) {
+			log_warn("identity %s cannot be read (%s); using ssh-agent", path,
+			    strerror(err));
+			snprintf(auth->desc, sizeof auth->desc, "ssh-agent keys (%s cannot be read: "
+			    "%s)", path, strerror(err));
+			return 0;
+		}
+		cause_set(cause, "identity %s cannot be read: %s%s", path, strerror(err),
+		    paths_errno_is_shortage(err) ? " (raise the open-files limit, ulimit -n)" : "");
+		return paths_errno_is_shortage(err) ? EX_OSERR : EX_NOPERM;
+	}
 	if (ssh_pki_import_privkey_file(path, NULL, identity_passphrase_cb, &ask,
 	    &auth->privkey) != SSH_OK) {
 		auth->privkey = NULL;

@@ -97,11 +97,15 @@ instance_read_pid(int fd)
 	return pid > 0 ? (pid_t)pid : 0;
 }
 
+/* Tries at the lock while a reader or a starting instance holds it: 500 x 2 ms. */
+#define INSTANCE_CLAIM_TRIES	500
+#define INSTANCE_CLAIM_WAIT_US	2000
+
 int
 instance_claim(struct instance *in, pid_t *holder, char **cause)
 {
 	struct stat	sb_fd, sb_path;
-	int		fd, tries;
+	int		fd, tries, readers = 0;
 
 	*holder = 0;
 	/*
@@ -109,26 +113,38 @@ instance_claim(struct instance *in, pid_t *holder, char **cause)
 	 * get may be on a file that is gone: check the path still names our
 	 * file, and start again if not.
 	 */
-	for (tries = 0; tries < 10; tries++) {
+	for (tries = 0; tries < INSTANCE_CLAIM_TRIES; tries++) {
 		fd = open(in->pid_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd == -1) {
 			cause_set(cause, "cannot open %s: %s", in->pid_path, strerror(errno));
 			return -1;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-			if (errno == EWOULDBLOCK) {
-				*holder = instance_read_pid(fd);
+			if (errno != EWOULDBLOCK) {
+				cause_set(cause, "cannot lock %s: %s", in->pid_path, strerror(errno));
 				close(fd);
-				/* No pid: an instance starting, or a reader's brief shared lock. */
-				if (*holder == 0 && tries < 9) {
-					usleep(50000);
-					continue;
-				}
-				return 1;
+				return -1;
 			}
-			cause_set(cause, "cannot lock %s: %s", in->pid_path, strerror(errno));
+			/*
+			 * Held. A shared lock we can take too is status or list
+			 * looking (instance_running), for a moment: whatever pid
+			 * a stale file holds, nobody runs, so try again. Only an
+			 * exclusive holder (an instance) refuses ours.
+			 */
+			if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+				readers++;
+				close(fd);	/* drops the shared lock with it */
+				usleep(INSTANCE_CLAIM_WAIT_US);
+				continue;
+			}
+			*holder = instance_read_pid(fd);
 			close(fd);
-			return -1;
+			/* No pid: an instance starting (it writes it after the fork). */
+			if (*holder == 0 && tries < INSTANCE_CLAIM_TRIES - 1) {
+				usleep(INSTANCE_CLAIM_WAIT_US);
+				continue;
+			}
+			return 1;
 		}
 		if (fstat(fd, &sb_fd) == 0 && stat(in->pid_path, &sb_path) == 0 &&
 		    sb_fd.st_dev == sb_path.st_dev && sb_fd.st_ino == sb_path.st_ino)
@@ -137,7 +153,12 @@ instance_claim(struct instance *in, pid_t *holder, char **cause)
 		fd = -1;
 	}
 	if (fd == -1) {
-		cause_set(cause, "%s keeps changing under us", in->pid_path);
+		if (readers > 0)
+			cause_set(cause, "%s stays locked by a reader (a shared flock held for "
+			    "more than %d ms): cannot start", in->pid_path,
+			    INSTANCE_CLAIM_TRIES * INSTANCE_CLAIM_WAIT_US / 1000);
+		else
+			cause_set(cause, "%s keeps changing under us", in->pid_path);
 		return -1;
 	}
 	/* Ours. Whatever is left is from an instance that died without cleaning up. */

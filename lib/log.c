@@ -15,6 +15,7 @@
 #include <libssh/libssh.h>
 
 #include "log.h"
+#include "vis.h"
 
 static FILE		*log_out;
 static int		 log_out_owned;		/* log_out is our file: close it on reopen */
@@ -24,6 +25,29 @@ static enum log_level	 log_level = LOGL_INFO;
 static char		 log_ident[32] = "connect";
 
 static const char *const log_names[] = { "error", "warn", "info", "debug", "trace" };
+
+/*
+ * The repeat guard: a line equal to the one before (same level, same text)
+ * within LOG_BURST_MS of it is counted, not written; the count goes out as
+ * "TEXT (repeated N times)" when another line comes, at log_close(), or every
+ * LOG_REPEAT_FLUSH_S while the burst lasts. A loop that fails in a tight
+ * circle then writes one line every LOG_REPEAT_FLUSH_S, not a disk's worth.
+ * Lines further apart than LOG_BURST_MS are each written: events, not a loop.
+ */
+#define LOG_BURST_MS		1000
+#define LOG_REPEAT_FLUSH_S	10
+
+static struct {
+	enum log_level	 level;
+	char		 func[64];
+	char		 msg[2048];
+	unsigned long	 count;		/* repeats not written yet */
+	double		 last_seen;	/* monotonic seconds */
+	double		 last_written;
+} log_rep;
+
+static void	log_emit(enum log_level level, const char *func, const char *msg);
+static void	log_flush_repeats(void);
 
 void
 log_open(const char *ident, enum log_level level, FILE *out)
@@ -51,6 +75,7 @@ log_to_file(const char *path)
 		close(fd);
 		return -1;
 	}
+	log_flush_repeats();	/* into the old destination, where the first copy went */
 	if (log_out_owned && log_out != NULL)
 		fclose(log_out);
 	log_out = f;
@@ -70,8 +95,19 @@ log_reopen(void)
 }
 
 void
+log_close(void)
+{
+	log_flush_repeats();
+	if (log_out_owned && log_out != NULL)
+		fclose(log_out);
+	log_out = NULL;
+	log_out_owned = 0;
+}
+
+void
 log_to_syslog(void)
 {
+	log_flush_repeats();
 	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_USER);
 	log_syslog = 1;
 }
@@ -108,6 +144,58 @@ log_enabled(enum log_level level)
 	return level <= log_level;
 }
 
+static double
+log_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Write one finished, printable line to the destination. */
+static void
+log_emit(enum log_level level, const char *func, const char *msg)
+{
+	FILE		*f = log_out != NULL ? log_out : stderr;
+	struct timeval	 tv;
+	struct tm	 tm;
+	char		 ts[32];
+
+	if (log_syslog) {
+		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG, LOG_DEBUG };
+
+		syslog(prio[level], "%s: %s", log_names[level], msg);
+		return;
+	}
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+	/* Function names help developers, not users: only from -v on. */
+	if (log_level >= LOGL_DEBUG && func != NULL && func[0] != '\0')
+		fprintf(f, "%s.%03d %s[%ld] %s: %s: %s\n", ts, (int)(tv.tv_usec / 1000),
+		    log_ident, (long)getpid(), log_names[level], func, msg);
+	else
+		fprintf(f, "%s.%03d %s: %s: %s\n", ts, (int)(tv.tv_usec / 1000),
+		    log_ident, log_names[level], msg);
+	fflush(f);
+}
+
+/* Write the count of a burst's repeats, if any. */
+static void
+log_flush_repeats(void)
+{
+	char	line[sizeof log_rep.msg + 48];
+
+	if (log_rep.count == 0)
+		return;
+	snprintf(line, sizeof line, "%s (repeated %lu time%s)", log_rep.msg, log_rep.count,
+	    log_rep.count == 1 ? "" : "s");
+	log_rep.count = 0;
+	log_rep.last_written = log_now();
+	log_emit(log_rep.level, log_rep.func, line);
+}
+
 /* The attribute lets clang's -Wformat-nonliteral see fmt is checked at each log_*() call. */
 static void	log_vwrite(enum log_level level, const char *func, const char *fmt, va_list ap)
 		    __attribute__((format(printf, 3, 0)));
@@ -115,36 +203,40 @@ static void	log_vwrite(enum log_level level, const char *func, const char *fmt, 
 static void
 log_vwrite(enum log_level level, const char *func, const char *fmt, va_list ap)
 {
-	FILE		*f = log_out != NULL ? log_out : stderr;
-	struct timeval	 tv;
-	struct tm	 tm;
-	char		 ts[32], msg[2048];
-	size_t		 n;
+	char	 raw[2048], safe[sizeof log_rep.msg];
+	char	*msg = raw;
+	size_t	 n;
+	double	 now;
+	int	 saved = errno;	/* callers log, then look at errno */
 
 	if (!log_enabled(level))
 		return;
-	if (log_syslog) {
-		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG, LOG_DEBUG };
-
-		vsnprintf(msg, sizeof msg, fmt, ap);
-		syslog(prio[level], "%s: %s", log_names[level], msg);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	n = strlen(raw);
+	while (n > 0 && raw[n - 1] == '\n')
+		raw[--n] = '\0';
+	/* Server text (banners, disconnect messages) rides in libssh's errors: never raw. */
+	if (vis_needed(raw))
+		msg = vis_str(safe, sizeof safe, raw);
+	if (func == NULL)
+		func = "";
+	now = log_now();
+	if (level == log_rep.level && strcmp(msg, log_rep.msg) == 0 &&
+	    strcmp(func, log_rep.func) == 0 && (now - log_rep.last_seen) * 1000 < LOG_BURST_MS) {
+		log_rep.count++;
+		log_rep.last_seen = now;
+		if (now - log_rep.last_written >= LOG_REPEAT_FLUSH_S)
+			log_flush_repeats();
+		errno = saved;
 		return;
 	}
-	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	n = strlen(msg);
-	while (n > 0 && msg[n - 1] == '\n')
-		msg[--n] = '\0';
-	/* Function names help developers, not users: only from -v on. */
-	if (log_level >= LOGL_DEBUG && func != NULL)
-		fprintf(f, "%s.%03d %s[%ld] %s: %s: %s\n", ts, (int)(tv.tv_usec / 1000),
-		    log_ident, (long)getpid(), log_names[level], func, msg);
-	else
-		fprintf(f, "%s.%03d %s: %s: %s\n", ts, (int)(tv.tv_usec / 1000),
-		    log_ident, log_names[level], msg);
-	fflush(f);
+	log_flush_repeats();
+	log_rep.level = level;
+	snprintf(log_rep.func, sizeof log_rep.func, "%s", func);
+	snprintf(log_rep.msg, sizeof log_rep.msg, "%s", msg);
+	log_rep.last_seen = log_rep.last_written = now;
+	log_emit(level, func, msg);
+	errno = saved;
 }
 
 void

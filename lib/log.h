@@ -23,6 +23,9 @@ void	log_open(const char *ident, enum log_level level, FILE *out);
 int	log_to_file(const char *path);
 int	log_reopen(void);
 
+/* Write what the repeat guard still holds and close a log file of ours (at exit). */
+void	log_close(void);
+
 /* Send lines to syslog (facility LOG_USER, tagged with the ident) instead. */
 void	log_to_syslog(void);
 
@@ -36,6 +39,11 @@ void	log_route_libraries(void);
 /* Is a message at this level written? (to skip building costly ones) */
 int	log_enabled(enum log_level level);
 
+/*
+ * One line: made printable (vis_str: control bytes escaped), and a line equal
+ * to the one before within a second counted instead of written, its count
+ * following as "(repeated N times)". Keeps errno.
+ */
 void	log_write(enum log_level level, const char *func, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "probe.h"
 #include "session.h"
+#include "vis.h"
 
 /* A status line longer than this is not one ("HTTP/1.1 200 OK\r\n" is 17 bytes). */
 #define PROBE_REPLY_MAX	256
@@ -102,13 +103,16 @@ static void
 probe_finish(struct probe *p, enum probe_result r, const char *fmt, ...)
 {
 	va_list	ap;
+	char	raw[sizeof p->msg];
 
 	if (p->result != PROBE_PENDING)
 		return;
 	p->result = r;
 	va_start(ap, fmt);
-	vsnprintf(p->msg, sizeof p->msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	/* The server's words (refusals) and the service's status line: printable only. */
+	vis_str(p->msg, sizeof p->msg, raw);
 	if (p->ev_timeout != NULL)
 		evtimer_del(p->ev_timeout);
 	if (!p->open_answered && p->ch != NULL)

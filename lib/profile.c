@@ -28,6 +28,7 @@
 #include <libssh/libssh.h>
 
 #include "cause.h"
+#include "paths.h"
 #include "profile.h"
 
 #define PROFILE_LINE_MAX	1024		/* bytes per ini line, newline excluded */
@@ -941,6 +942,29 @@ struct ssh_view {
 	unsigned int	port;
 };
 
+int
+profile_ssh_config_readable(const char *file, char **cause)
+{
+	char	user[PATH_MAX];
+
+	if (file == NULL)
+		snprintf(user, sizeof user, "%s/.ssh/config", profile_home());
+	else
+		snprintf(user, sizeof user, "%s", file);
+	if (paths_readable(user) != 0) {
+		cause_set(cause, "cannot read %s: %s%s", user, strerror(errno),
+		    paths_errno_is_shortage(errno) ? " (raise the open-files limit, ulimit -n)" : "");
+		return -1;
+	}
+	/* The system file unreadable for want of permission is skipped, as OpenSSH does. */
+	if (file == NULL && paths_readable(PROFILE_SSH_SYSTEM_CONFIG) != 0 && errno != EACCES &&
+	    errno != EPERM) {
+		cause_set(cause, "cannot read %s: %s", PROFILE_SSH_SYSTEM_CONFIG, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Run libssh's own parser (ours would disagree with it on Match, Include, ...). */
 static int
 ssh_config_view(const char *host, const char *file, struct ssh_view *v)
@@ -1024,6 +1048,9 @@ profile_find(struct profile *p, const char *name, char **cause)
 		return 0;
 	}
 
+	/* libssh skips a file it cannot open: out of fds that is a Host block gone missing. */
+	if (profile_ssh_config_readable(cfg, cause) != 0)
+		return -1;
 	if ((found = ssh_config_has_host(name, cfg)) == -1) {
 		cause_set(cause, "no profile '%s': %s does not exist and %s cannot be parsed",
 		    name, path, cfgname);

@@ -16,10 +16,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,8 +34,10 @@
 #include "cause.h"
 #include "compat.h"
 #include "log.h"
+#include "paths.h"
 #include "sshsock.h"
 #include "session.h"
+#include "vis.h"
 
 /* libssh pass limit per wake-up: enough to drain a burst, small enough to let local sockets run. */
 #define SESSION_PUMP_PASSES	64
@@ -111,6 +115,46 @@ static void	session_connect_next(struct session *);
 static void	session_step(struct session *);
 static void	session_note_rx(struct session *);
 
+int
+session_failure_fatal(enum session_failure f)
+{
+	switch (f) {
+	case SFAIL_HOSTKEY_CHANGED:
+	case SFAIL_HOSTKEY_UNKNOWN:
+	case SFAIL_AUTH:
+	case SFAIL_LOCAL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+session_failure_cheap(enum session_failure f)
+{
+	return f == SFAIL_RESOLVE || f == SFAIL_CONNECT || f == SFAIL_RESOURCE;
+}
+
+int
+session_failure_exit_code(enum session_failure f)
+{
+	switch (f) {
+	case SFAIL_HOSTKEY_CHANGED:
+	case SFAIL_HOSTKEY_UNKNOWN:
+		return EX_PROTOCOL;
+	case SFAIL_AUTH:
+		return EX_NOPERM;
+	case SFAIL_LOCAL:
+		return EX_SOFTWARE;
+	case SFAIL_RESOURCE:
+		return EX_OSERR;
+	case SFAIL_HOSTKEY_UNREADABLE:
+		return EX_NOINPUT;
+	default:
+		return EX_UNAVAILABLE;
+	}
+}
+
 const char *
 session_state_name(enum session_state st)
 {
@@ -181,12 +225,15 @@ static void
 session_fail(struct session *s, enum session_failure f, const char *fmt, ...)
 {
 	va_list	ap;
+	char	raw[sizeof s->error];
 
 	if (s->state == SESSION_DEAD)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(s->error, sizeof s->error, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	/* libssh's errors carry the server's banner and DISCONNECT text: printable only. */
+	vis_str(s->error, sizeof s->error, raw);
 	s->failure = f;
 	session_quiesce(s);
 	log_debug("session %s failed: %s", s->t->alias, s->error);
@@ -222,6 +269,10 @@ session_target_resolve(const struct profile *p, struct session_target *t, char *
 	snprintf(t->alias, sizeof t->alias, "%s", p->host[0] ? p->host : PROFILE_DEFAULT_HOST);
 	if ((ssh = ssh_new()) == NULL) {
 		*cause = strdup("out of memory");
+		return -1;
+	}
+	if (profile_ssh_config_readable(cfg, cause) != 0) {
+		ssh_free(ssh);
 		return -1;
 	}
 	/* Host first, then the config (HostName, Port, User, IdentityFile, UserKnownHostsFile). */
@@ -687,11 +738,15 @@ known_hosts_name(const struct session_target *t, char *buf, size_t len)
 		snprintf(buf, len, "[%s]:%d", t->hostname, t->port);
 }
 
+/* The system-wide file libssh reads after the user's (0.9 to 0.12). */
+#define KNOWN_HOSTS_GLOBAL	"/etc/ssh/ssh_known_hosts"
+
 /*
  * What the known_hosts file `path` records for `name` (libssh does not hand
  * back the entry for a changed key): the fingerprints of the matching lines,
  * parsed by libssh's own line parser, appended to buf at *used. Returns how
- * many lines match.
+ * many lines match, or -1 with errno when the file exists but cannot be read
+ * (out of fds, no permission, an I/O error): never "nothing recorded" then.
  */
 static int
 known_hosts_scan(const char *path, const char *name, char *buf, size_t len, size_t *used)
@@ -699,10 +754,10 @@ known_hosts_scan(const char *path, const char *name, char *buf, size_t len, size
 	FILE				*f;
 	char				 line[8192], one[256];
 	struct ssh_knownhosts_entry	*e;
-	int				 n = 0;
+	int				 n = 0, err;
 
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
+	if ((f = fopen(path, "re")) == NULL)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 	while (fgets(line, sizeof line, f) != NULL) {
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '\0' || line[0] == '#')
@@ -717,20 +772,43 @@ known_hosts_scan(const char *path, const char *name, char *buf, size_t len, size
 		}
 		ssh_knownhosts_entry_free(e);
 	}
+	err = ferror(f) ? (errno != 0 ? errno : EIO) : 0;
 	fclose(f);
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
 	return n;
 }
 
-/* The same over both files libssh checks (ours, then the global one). Returns the count. */
+/*
+ * The same over both files libssh checks (ours, then the global one).
+ * Returns the count, or -1 with errno and *bad naming the file that exists
+ * but could not be read. The global file unreadable for want of permission
+ * counts as absent, as OpenSSH and libssh take it (not ours to fix, and it
+ * could not have vouched for a key anyway); out of fds or memory, it fails.
+ */
 static int
-known_hosts_recorded(const struct session_target *t, const char *name, char *buf, size_t len)
+known_hosts_recorded(const struct session_target *t, const char *name, char *buf, size_t len,
+    const char **bad)
 {
 	size_t	used = 0;
-	int	n;
+	int	n, g;
 
 	buf[0] = '\0';
-	n = known_hosts_scan(t->known_hosts, name, buf, len, &used);
-	n += known_hosts_scan("/etc/ssh/ssh_known_hosts", name, buf, len, &used);
+	*bad = NULL;
+	if ((n = known_hosts_scan(t->known_hosts, name, buf, len, &used)) == -1) {
+		*bad = t->known_hosts;
+		return -1;
+	}
+	if ((g = known_hosts_scan(KNOWN_HOSTS_GLOBAL, name, buf, len, &used)) == -1) {
+		if (errno != EACCES && errno != EPERM) {
+			*bad = KNOWN_HOSTS_GLOBAL;
+			return -1;
+		}
+		g = 0;
+	}
+	n += g;
 	if (n == 0)
 		snprintf(buf, len, "a key of another type");
 	return n;
@@ -738,10 +816,43 @@ known_hosts_recorded(const struct session_target *t, const char *name, char *buf
 
 int
 session_known_hosts_find(const struct session_target *t, char *name, size_t namelen, char *keys,
-    size_t keyslen)
+    size_t keyslen, const char **bad)
 {
 	known_hosts_name(t, name, namelen);
-	return known_hosts_recorded(t, name, keys, keyslen);
+	return known_hosts_recorded(t, name, keys, keyslen, bad);
+}
+
+/*
+ * libssh (0.9 to 0.12) reads known_hosts with fopen() and takes any failure
+ * for "no such file": out of fds, or with a file it may not read, a recorded
+ * key comes back UNKNOWN. Before UNKNOWN counts, every file must be read by
+ * us too (or be absent) and record nothing for the name, with libssh's own
+ * line parser so that both agree. Returns 0 when the answer stands, else -1
+ * with the session failed: retried, like a network error, never accepted.
+ */
+static int
+session_confirm_unknown(struct session *s, const char *name, const char *offered)
+{
+	char		 recorded[512];
+	const char	*bad;
+	int		 n, err;
+
+	if ((n = known_hosts_recorded(s->t, name, recorded, sizeof recorded, &bad)) == -1) {
+		err = errno;
+		session_fail(s, paths_errno_is_shortage(err) ? SFAIL_RESOURCE :
+		    SFAIL_HOSTKEY_UNREADABLE, "cannot read %s: %s: the host key of %s (%s) cannot "
+		    "be checked against it; not connecting%s", bad, strerror(err), name, offered,
+		    paths_errno_is_shortage(err) ? " (raise the open-files limit, ulimit -n)" :
+		    "");
+		return -1;
+	}
+	if (n > 0) {
+		session_fail(s, SFAIL_HOSTKEY_UNREADABLE, "libssh could not read the entries "
+		    "for %s in %s (%s); the server offered %s: not connecting", name,
+		    s->t->known_hosts, recorded, offered);
+		return -1;
+	}
+	return 0;
 }
 
 /* Apply our policy: a changed key never passes, whatever any config says. Returns 0 to go on. */
@@ -752,6 +863,7 @@ session_check_hostkey(struct session *s)
 	struct ssh_knownhosts_entry	*entry = NULL;
 	enum ssh_known_hosts_e		 known;
 	char				 offered[256], expected[512], name[PROFILE_STR_MAX + 16];
+	const char			*bad;
 
 	if (ssh_get_server_publickey(s->ssh, &key) != SSH_OK) {
 		session_fail(s, SFAIL_HANDSHAKE, "%s sent no host key", s->peer);
@@ -771,7 +883,8 @@ session_check_hostkey(struct session *s)
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER:
 		ssh_knownhosts_entry_free(entry);
-		known_hosts_recorded(s->t, name, expected, sizeof expected);
+		if (known_hosts_recorded(s->t, name, expected, sizeof expected, &bad) == -1)
+			snprintf(expected, sizeof expected, "another key");
 		session_fail(s, SFAIL_HOSTKEY_CHANGED,
 		    "HOST KEY CHANGED for %s: %s records %s, the server offered %s. Refusing to "
 		    "connect (this may be an attack). If the server's key really changed, remove "
@@ -781,6 +894,8 @@ session_check_hostkey(struct session *s)
 	case SSH_KNOWN_HOSTS_UNKNOWN:
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
 		ssh_knownhosts_entry_free(entry);
+		if (session_confirm_unknown(s, name, offered) != 0)
+			return -1;
 		if (s->t->hostkey_policy == HOSTKEY_STRICT) {
 			session_fail(s, SFAIL_HOSTKEY_UNKNOWN,
 			    "host key of %s is not known (%s) and host_key_policy is strict: "
@@ -803,8 +918,9 @@ session_check_hostkey(struct session *s)
 		return 0;
 	case SSH_KNOWN_HOSTS_ERROR:
 	default:
+		/* libssh's only errors here are allocations: a shortage, retried. */
 		ssh_knownhosts_entry_free(entry);
-		session_fail(s, SFAIL_LOCAL, "cannot check the host key of %s against %s: %s", name,
+		session_fail(s, SFAIL_RESOURCE, "cannot check the host key of %s against %s: %s", name,
 		    s->t->known_hosts, ssh_get_error(s->ssh));
 		return -1;
 	}
@@ -818,9 +934,28 @@ auth_tried_add(struct session *s, const char *what)
 	snprintf(s->auth_tried + len, sizeof s->auth_tried - len, "%s%s", len ? ", " : "", what);
 }
 
+/* Is the process out of fds right now? (one more descriptor, at once closed, tells) */
+static int
+session_out_of_fds(const struct session *s)
+{
+	int	fd;
+
+	if ((fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0)) != -1) {
+		close(fd);
+		return 0;
+	}
+	return errno == EMFILE || errno == ENFILE;
+}
+
 static void
 session_auth_refused(struct session *s)
 {
+	/* The agent is a socket: out of fds it cannot be asked, which is no refusal. */
+	if (s->auth_step == AUTH_AGENT && s->auth->privkey == NULL && session_out_of_fds(s)) {
+		session_fail(s, SFAIL_RESOURCE, "cannot ask ssh-agent for keys: out of file "
+		    "descriptors (raise the open-files limit, ulimit -n)");
+		return;
+	}
 	if (s->auth_tried[0] == '\0')
 		auth_tried_add(s, "nothing: no ssh-agent and no readable identity file");
 	session_fail(s, SFAIL_AUTH, "%s@%s refused authentication; tried: %s", s->t->user, s->peer,
@@ -955,26 +1090,52 @@ session_step(struct session *s)
 		session_update_write(s);
 }
 
+/* The kernel's bounds (Linux: MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT). */
+#define TCP_KEEP_S_MAX		32767
+#define TCP_KEEPCNT_MAX		127
+
+void
+session_tcp_timers(int interval_ms, int count, struct session_tcp_timers *tt)
+{
+	long long	total;
+
+	if (interval_ms <= 0) {		/* keepalive off: TCP's own, at the defaults */
+		tt->idle_s = tt->intvl_s = 30;
+		tt->cnt = 3;
+		tt->user_timeout_ms = 0;
+		return;
+	}
+	tt->idle_s = interval_ms / 1000 + (interval_ms % 1000 != 0);
+	if (tt->idle_s > TCP_KEEP_S_MAX)
+		tt->idle_s = TCP_KEEP_S_MAX;
+	tt->intvl_s = tt->idle_s;
+	tt->cnt = count <= 0 ? 3 : count > TCP_KEEPCNT_MAX ? TCP_KEEPCNT_MAX : count;
+	/* 360m x 101 is past INT_MAX: multiplied in 64 bits, then capped. */
+	total = (long long)interval_ms * ((long long)(count > 0 ? count : 3) + 1);
+	tt->user_timeout_ms = total > INT_MAX ? INT_MAX : (int)total;
+}
+
 /* TCP is up: hand a dup of the socket to libssh and start the handshake. */
 static void
 session_start_ssh(struct session *s)
 {
-	int	zero = 0, one = 1, fl, idle_s, rc;
-	long	timeout = 0;
+	struct session_tcp_timers	tt;
+	int				zero = 0, one = 1, fl, rc;
+	long				timeout = 0;
 
 	/* libssh expects a blocking socket: it writes only after its poll says POLLOUT. */
 	if ((fl = fcntl(s->fd, F_GETFL)) != -1)
 		(void)fcntl(s->fd, F_SETFL, fl & ~O_NONBLOCK);
-	idle_s = s->t->keepalive_interval_ms > 0 ? (s->t->keepalive_interval_ms + 999) / 1000 : 30;
-	compat_tune_ssh_socket(s->fd, idle_s, idle_s, s->t->keepalive_count > 0 ?
-	    s->t->keepalive_count : 3, s->t->keepalive_interval_ms > 0 ?
-	    s->t->keepalive_interval_ms * (s->t->keepalive_count + 1) : 0);
+	session_tcp_timers(s->t->keepalive_interval_ms, s->t->keepalive_count, &tt);
+	compat_tune_ssh_socket(s->fd, tt.idle_s, tt.intvl_s, tt.cnt, tt.user_timeout_ms);
 	if ((s->ssh_fd = dup(s->fd)) == -1) {
-		session_fail(s, SFAIL_LOCAL, "dup: %s", strerror(errno));
+		session_fail(s, SFAIL_RESOURCE, "cannot duplicate the SSH socket: %s%s",
+		    strerror(errno), errno == EMFILE || errno == ENFILE ?
+		    " (raise the open-files limit, ulimit -n)" : "");
 		return;
 	}
 	if ((s->ssh = ssh_new()) == NULL || (s->ssh_ev = ssh_event_new()) == NULL) {
-		session_fail(s, SFAIL_LOCAL, "out of memory");
+		session_fail(s, SFAIL_RESOURCE, "out of memory");
 		return;
 	}
 	ssh_options_set(s->ssh, SSH_OPTIONS_PROCESS_CONFIG, &zero);	/* resolved once already */
@@ -1001,7 +1162,7 @@ session_start_ssh(struct session *s)
 	s->ev_write = event_new(s->base, s->fd, EV_WRITE | EV_PERSIST, session_io_cb, s);
 	s->ev_read = event_new(s->base, s->fd, EV_READ | EV_PERSIST, session_io_cb, s);
 	if (s->ev_write == NULL || s->ev_read == NULL) {
-		session_fail(s, SFAIL_LOCAL, "out of memory");
+		session_fail(s, SFAIL_RESOURCE, "out of memory");
 		return;
 	}
 	event_del(s->ev_deadline);
@@ -1026,7 +1187,7 @@ session_start_ssh(struct session *s)
 		return;
 	}
 	if (ssh_event_add_session(s->ssh_ev, s->ssh) != SSH_OK) {
-		session_fail(s, SFAIL_LOCAL, "ssh_event_add_session failed");
+		session_fail(s, SFAIL_RESOURCE, "ssh_event_add_session failed (out of memory?)");
 		return;
 	}
 	event_add(s->ev_read, NULL);
@@ -1177,7 +1338,7 @@ session_connect_next(struct session *s)
 		if (s->ev_redial == NULL)
 			s->ev_redial = evtimer_new(s->base, session_redial_cb, s);
 		if (s->ev_write == NULL || s->ev_redial == NULL) {
-			session_fail(s, SFAIL_LOCAL, "out of memory");
+			session_fail(s, SFAIL_RESOURCE, "out of memory");
 			return;
 		}
 		event_add(s->ev_write, NULL);
@@ -1247,7 +1408,7 @@ session_start(struct session *s)
 	s->ev_probe = evtimer_new(s->base, session_probe_cb, s);
 	if (s->ev_deadline == NULL || s->ev_kick == NULL || s->ev_keepalive == NULL ||
 	    s->ev_probe == NULL) {
-		session_fail(s, SFAIL_LOCAL, "out of memory");
+		session_fail(s, SFAIL_RESOURCE, "out of memory");
 		return -1;
 	}
 	session_set_state(s, SESSION_RESOLVING);

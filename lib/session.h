@@ -55,8 +55,35 @@ enum session_failure {
 	SFAIL_AUTH,		/* every identity refused */
 	SFAIL_LOST,		/* an established session closed or errored */
 	SFAIL_KEEPALIVE,	/* the peer went silent */
-	SFAIL_LOCAL		/* a local error (memory, file) */
+	SFAIL_LOCAL,		/* a local setting a person must fix (a cipher list libssh refuses) */
+	SFAIL_RESOURCE,		/* out of fds or memory right now: passes, retried like a refused port */
+	SFAIL_HOSTKEY_UNREADABLE /* known_hosts exists but cannot be read: retried, never "unknown" */
 };
+
+/* Does this failure need a person (a key, a host key, a setting)? Else it is retried. */
+int	session_failure_fatal(enum session_failure f);
+/* Did it cost the server nothing (no answer, refused port, local shortage)? Retried within 1 s. */
+int	session_failure_cheap(enum session_failure f);
+/*
+ * The exit status (sysexits.h) for a run that ends on this failure: 76 host
+ * key, 77 auth, 70 local error, 71 out of fds or memory, 66 known_hosts
+ * unreadable, 69 anything the network did.
+ */
+int	session_failure_exit_code(enum session_failure f);
+
+
+/*
+ * The TCP timers under a session for keepalive interval_ms x count (SSH's
+ * own detection stays the rule; these catch a link dead with data in
+ * flight): keepalive idle and interval in s, probe count, and
+ * TCP_USER_TIMEOUT = interval x (count + 1) in ms, each within the kernel's
+ * bounds (the product in 64 bits: 360m x 101 overflows an int).
+ */
+struct session_tcp_timers {
+	int	idle_s, intvl_s, cnt;
+	int	user_timeout_ms;	/* 0: not set */
+};
+void	session_tcp_timers(int interval_ms, int count, struct session_tcp_timers *tt);
 
 /* Credentials, owned by the caller and kept across sessions. */
 struct session_auth {
@@ -104,10 +131,11 @@ const char *session_auth_used(const struct session *s);
  * libssh checks them) records for the target, without connecting. Writes the
  * name looked up ("host", or "[host]:port" off port 22) into name and the
  * recorded keys ("ssh-ed25519 SHA256:... and ...") into keys. Returns how
- * many entries match: 0 when none does or no file exists.
+ * many entries match (0 when none does or no file exists), or -1 with errno
+ * and *bad naming a file that exists but cannot be read.
  */
 int	session_known_hosts_find(const struct session_target *t, char *name, size_t namelen,
-	    char *keys, size_t keyslen);
+	    char *keys, size_t keyslen, const char **bad);
 
 /* The libssh handle for channel calls (valid while not DEAD). */
 ssh_session session_ssh(struct session *s);

@@ -4,6 +4,7 @@
 
 #include "forward.h"
 #include "status.h"
+#include "vis.h"
 
 char *
 status_duration(double s, char *buf, size_t len)
@@ -100,10 +101,12 @@ static void
 status_text(struct evbuffer *out, const char *name, pid_t pid, const struct supervisor_info *in)
 {
 	const struct forward	*f;
-	char			 a[32], b[32], lo[300], re[300];
+	char			 a[32], b[32], lo[300], re[300], safe[1300];
 	size_t			 i;
 
-	evbuffer_add_printf(out, "%s  %s  pid %ld  up %s", name, in->state_name, (long)pid,
+	/* Text is what reaches a terminal: every string from outside goes through vis_str. */
+	evbuffer_add_printf(out, "%s  %s  pid %ld  up %s", vis_str(safe, sizeof safe, name),
+	    in->state_name, (long)pid,
 	    status_duration(in->uptime_s, a, sizeof a));
 	if (in->session_age_s >= 0)
 		evbuffer_add_printf(out, "  session %s",
@@ -112,7 +115,8 @@ status_text(struct evbuffer *out, const char *name, pid_t pid, const struct supe
 		evbuffer_add_printf(out, "  attempt %d", in->attempt);
 	evbuffer_add_printf(out, "  reconnects %u\n", in->reconnects);
 	if (in->last_error != NULL && in->last_error[0] != '\0')
-		evbuffer_add_printf(out, "  last error: %s (%s ago)\n", in->last_error,
+		evbuffer_add_printf(out, "  last error: %s (%s ago)\n",
+		    vis_str(safe, sizeof safe, in->last_error),
 		    status_duration(in->last_error_age_s, a, sizeof a));
 	for (i = 0; i < in->nfwd; i++) {
 		f = &in->fwd[i];
@@ -123,7 +127,8 @@ status_text(struct evbuffer *out, const char *name, pid_t pid, const struct supe
 		    status_bytes(f->st.bytes_up, a, sizeof a),
 		    status_bytes(f->st.bytes_down, b, sizeof b));
 		if (f->st.last_error[0] != '\0')
-			evbuffer_add_printf(out, "           last error: %s\n", f->st.last_error);
+			evbuffer_add_printf(out, "           last error: %s\n",
+			    vis_str(safe, sizeof safe, f->st.last_error));
 	}
 }
 

@@ -238,37 +238,6 @@ supervisor_bind(struct supervisor *s, char **cause)
 	return 0;
 }
 
-/* Is this failure worth retrying at all? */
-static int
-failure_is_fatal(enum session_failure f)
-{
-	switch (f) {
-	case SFAIL_HOSTKEY_CHANGED:
-	case SFAIL_HOSTKEY_UNKNOWN:
-	case SFAIL_AUTH:
-	case SFAIL_LOCAL:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-static int
-failure_exit_code(enum session_failure f)
-{
-	switch (f) {
-	case SFAIL_HOSTKEY_CHANGED:
-	case SFAIL_HOSTKEY_UNKNOWN:
-		return EX_PROTOCOL;
-	case SFAIL_AUTH:
-		return EX_NOPERM;
-	case SFAIL_LOCAL:
-		return EX_SOFTWARE;
-	default:
-		return EX_UNAVAILABLE;
-	}
-}
-
 /* Stop for good with an error; the loop ends once everything is closed. */
 static void
 supervisor_fail(struct supervisor *s, int code, const char *why)
@@ -291,12 +260,6 @@ supervisor_fail(struct supervisor *s, int code, const char *why)
 #define SUP_PROBE_MS		3000
 /* The first retry after losing a working session falls at random within this. */
 #define SUP_SPREAD_MS		1000
-
-static int
-failure_is_cheap(enum session_failure f)
-{
-	return f == SFAIL_RESOLVE || f == SFAIL_CONNECT;
-}
 
 /* Exponential back-off with +-25% jitter, so that many clients do not return in step. */
 static int
@@ -325,14 +288,12 @@ supervisor_retry_cb(evutil_socket_t fd, short what, void *arg)
 	supervisor_connect(arg);
 }
 
+static void	supervisor_failed_attempt(struct supervisor *, enum session_failure, const char *);
+
 static void
 supervisor_session_dead(struct supervisor *s, struct session *sess)
 {
-	enum session_failure	 f = session_failure(sess);
-	const char		*why = session_error(sess);
-	struct conn		*c;
-	struct timeval		 tv;
-	int			 delay;
+	struct conn	*c;
 
 	verify_session_dead(s, sess);
 	/*
@@ -355,10 +316,19 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 	event_active(s->ev_reap, EV_TIMEOUT, 0);
 	if (s->state == SUP_STOPPING || s->state == SUP_STOPPED)
 		return;
+	supervisor_failed_attempt(s, session_failure(sess), session_error(sess));
+}
 
-	if (failure_is_fatal(f) && (!s->persistent || f == SFAIL_HOSTKEY_CHANGED ||
+/* An attempt ended in failure f (why: one line): stop for good, or retry when the policy says. */
+static void
+supervisor_failed_attempt(struct supervisor *s, enum session_failure f, const char *why)
+{
+	struct timeval	tv;
+	int		delay;
+
+	if (session_failure_fatal(f) && (!s->persistent || f == SFAIL_HOSTKEY_CHANGED ||
 	    f == SFAIL_LOCAL)) {
-		supervisor_fail(s, failure_exit_code(f), why);
+		supervisor_fail(s, session_failure_exit_code(f), why);
 		return;
 	}
 	/* A session that stayed up long enough earns a fresh back-off. */
@@ -371,7 +341,7 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 		char	msg[1200];
 
 		snprintf(msg, sizeof msg, "giving up after %d attempts: %s", s->attempt, why);
-		supervisor_fail(s, failure_exit_code(f), msg);
+		supervisor_fail(s, session_failure_exit_code(f), msg);
 		return;
 	}
 	delay = supervisor_next_delay(s);
@@ -380,14 +350,14 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 	 * network just came back or sshd restarted. Back-off keeps growing
 	 * for a server that keeps failing (a flapping one gets one try a second).
 	 */
-	if ((failure_is_cheap(f) || s->state == SUP_READY) && delay > SUP_CHEAP_RETRY_MS)
+	if ((session_failure_cheap(f) || s->state == SUP_READY) && delay > SUP_CHEAP_RETRY_MS)
 		delay = SUP_CHEAP_RETRY_MS / 2 + rand() % (SUP_CHEAP_RETRY_MS / 2 + 1);
 	/*
 	 * Cheap failures do not escalate the back-off either: 2 s of a closed
 	 * port took it to 4 s, so a costly failure once sshd was back (a
 	 * MaxStartups drop, when many clients return) waited 8 s +-25%, now 2.
 	 */
-	if (failure_is_cheap(f) && s->backoff_ms > SUP_CHEAP_RETRY_MS)
+	if (session_failure_cheap(f) && s->backoff_ms > SUP_CHEAP_RETRY_MS)
 		s->backoff_ms = SUP_CHEAP_RETRY_MS;
 	/*
 	 * A server restart ends every client's session at the same instant; with
@@ -397,7 +367,7 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 	if (s->state == SUP_READY && s->attempt == 1)
 		delay = rand() % (SUP_SPREAD_MS + 1);
 	/* Persistent mode: a refusal is asked again only at the cap (someone may fix the key). */
-	if (failure_is_fatal(f))
+	if (session_failure_fatal(f))
 		delay = s->p->backoff_max_ms;
 	/* Say each distinct failure once; repeats only at debug level. */
 	if (strcmp(why, s->last_logged) != 0) {
@@ -407,10 +377,13 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 		log_debug("%s; retrying in %.1f s (attempt %d)", why, delay / 1000.0, s->attempt);
 	s->last_failure = f;
 	clock_gettime(CLOCK_MONOTONIC, &s->last_logged_at);
-	supervisor_set_state(s, failure_is_fatal(f) ? SUP_FAILED :
+	supervisor_set_state(s, session_failure_fatal(f) ? SUP_FAILED :
 	    s->sessions_ready > 0 ? SUP_RECONNECTING : SUP_CONNECTING);
-	if (s->ev_retry == NULL)
-		s->ev_retry = evtimer_new(s->base, supervisor_retry_cb, s);
+	if (s->ev_retry == NULL &&
+	    (s->ev_retry = evtimer_new(s->base, supervisor_retry_cb, s)) == NULL) {
+		supervisor_fail(s, EX_OSERR, "out of memory for the retry timer");
+		return;
+	}
 	tv.tv_sec = delay / 1000;
 	tv.tv_usec = (delay % 1000) * 1000;
 	evtimer_add(s->ev_retry, &tv);
@@ -481,8 +454,8 @@ supervisor_connect(struct supervisor *s)
 	if (s->state == SUP_STOPPING || s->state == SUP_STOPPED || s->sess != NULL)
 		return;
 	s->sess = session_new(s->base, s->dns, &s->target, &s->auth, &s->scb, s);
-	if (s->sess == NULL) {
-		supervisor_fail(s, EX_OSERR, "out of memory");
+	if (s->sess == NULL) {	/* a shortage passes: retried like a refused port */
+		supervisor_failed_attempt(s, SFAIL_RESOURCE, "out of memory for a new session");
 		return;
 	}
 	(void)session_start(s->sess);	/* failures arrive through the state callback */
