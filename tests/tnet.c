@@ -2,7 +2,7 @@
  * tnet.c: the test network tool. Servers and clients whose verdicts the end-to-end tests rely on.
  *
  *   tnet serve [--http PORT:NAME]... [--echo PORT]... [--blast PORT:BYTES]... [--sink PORT]...
- *              [--stall PORT]... [--pidfile FILE]
+ *              [--stall PORT]... [--banner PORT:TEXT]... [--pidfile FILE]
  *   tnet echo HOST PORT --bytes N [--conns C] [--seed S] [--chunk K] [--timeout SECS]
  *   tnet read HOST PORT --bytes N [--seed S] [--pause-after K --pause-ms M] [--timeout SECS]
  *   tnet hold HOST PORT --secs S [--conns C]
@@ -61,13 +61,15 @@
 static const char *usage_text =
     "usage:\n"
     "  tnet serve [--http PORT:NAME]... [--echo PORT]... [--blast PORT:BYTES]... [--sink PORT]...\n"
-    "             [--stall PORT]... [--pidfile FILE]\n"
+    "             [--stall PORT]... [--banner PORT:TEXT]... [--pidfile FILE]\n"
     "      servers on 127.0.0.1 until SIGTERM/SIGINT (then exit 0). --http: GET / -> \"service NAME\",\n"
     "      GET /debug.ping -> ClearML-like JSON, GET /bytes?n=N&seed=S -> N stream bytes, GET\n"
     "      /status/NNN -> HTTP status NNN (100-599), any other path -> 404. --echo: echo,\n"
     "      half-close passed on. --blast: send BYTES of the seed-1 stream, then close. --sink: read\n"
     "      until EOF, answer the byte count in decimal, close. --stall: listen, never accept, the\n"
-    "      queue full: a connect there hangs. The pidfile is written once all listen.\n"
+    "      queue full: a connect there hangs. --banner: send TEXT (escapes \\e \\a \\r \\n \\\\\n"
+    "      \\xNN) and close, as a hostile SSH server's banner. The pidfile is written once all\n"
+    "      listen.\n"
     "  tnet echo HOST PORT --bytes N [--conns C] [--seed S] [--chunk K] [--timeout SECS]\n"
     "      C connections at once (default 1); each sends N bytes of stream S+i (default S 1) in\n"
     "      writes of at most K bytes (default 64k), half-closes, and checks the echo byte for byte.\n"
@@ -389,6 +391,8 @@ struct sconn {
 struct slistener {
 	enum skind	 kind;
 	uint64_t	 bytes;		/* blast size */
+	char		*text;		/* --banner: sent instead of the stream */
+	size_t		 textlen;
 };
 
 static unsigned long	serve_conns;
@@ -542,7 +546,9 @@ serve_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa
 	bufferevent_setcb(c->bev, sconn_read, sconn_write, sconn_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, SRV_LOW, 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (c->kind == S_BLAST) {
+	if (c->kind == S_BLAST && l->text != NULL) {
+		evbuffer_add(bufferevent_get_output(c->bev), l->text, l->textlen);
+	} else if (c->kind == S_BLAST) {
 		stream_init(&c->g, 1);
 		c->left = l->bytes;
 		blast_refill(c);
@@ -752,6 +758,37 @@ serve_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
+/* Decode \e \a \r \n \\ and \xNN in place. Returns the length (the text may hold NULs). */
+static size_t
+unescape(char *s)
+{
+	char		*start = s, *out = s;
+	unsigned int	 v;
+
+	while (*s != '\0') {
+		if (*s != '\\' || s[1] == '\0') {
+			*out++ = *s++;
+			continue;
+		}
+		s++;
+		switch (*s) {
+		case 'e': *out++ = '\033'; s++; break;
+		case 'a': *out++ = '\007'; s++; break;
+		case 'r': *out++ = '\r'; s++; break;
+		case 'n': *out++ = '\n'; s++; break;
+		case 'x':
+			if (sscanf(s + 1, "%2x", &v) == 1) {
+				*out++ = (char)v;
+				s += 3;
+				break;
+			}
+			/* FALLTHROUGH */
+		default: *out++ = *s++; break;
+		}
+	}
+	return (size_t)(out - start);
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -798,6 +835,18 @@ cmd_serve(int argc, char **argv)
 			ls[nl].kind = S_BLAST;
 			ls[nl].bytes = parse_size("--blast", colon + 1);
 			port = parse_port("--blast", spec);
+			evconnlistener_set_error_cb(listen_on(base, port, serve_accept, &ls[nl]),
+			    serve_accept_error);
+			nl++;
+		} else if (strcmp(argv[i], "--banner") == 0) {
+			if ((colon = strchr(spec, ':')) == NULL)
+				die("serve: --banner expects PORT:TEXT, got '%s'", spec);
+			*colon = '\0';
+			ls[nl].kind = S_BLAST;	/* sends, then closes once the client has it */
+			ls[nl].bytes = 0;
+			ls[nl].text = colon + 1;
+			ls[nl].textlen = unescape(colon + 1);
+			port = parse_port("--banner", spec);
 			evconnlistener_set_error_cb(listen_on(base, port, serve_accept, &ls[nl]),
 			    serve_accept_error);
 			nl++;

@@ -1206,6 +1206,7 @@ test_control(void)
 		{ "status", 6, CTL_REQ_STATUS },
 		{ "status\r", 7, CTL_REQ_STATUS },
 		{ "status --json", 13, CTL_REQ_STATUS_JSON },
+		{ "state", 5, CTL_REQ_STATE },
 		{ "stop", 4, CTL_REQ_STOP },
 		{ "stop\r", 5, CTL_REQ_STOP },
 		{ "", 0, CTL_REQ_INVALID },
@@ -1282,6 +1283,7 @@ main(void)
 	test_find();
 	test_control();
 	test_sshsock();
+	unit_pressure(tmpdir);
 	fuzz_replay("tests/fuzz/corpus");
 	cleanup();
 	return unit_failed != 0;
