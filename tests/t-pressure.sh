@@ -151,81 +151,68 @@ allow_fds() {
 		{ used[$1] = 1 } END { n = 0; for (i = 0; ; i++) if (!(i in used) && n++ == k) { print i; exit } }')
 	prlimit --pid "$1" --nofile="$_af_lim:"
 }
-# daemon_down NAME PROFILE: start `connect -d`, then take sshd away; sets DPID, or WHY on failure.
-daemon_down() {
-	$CONNECT -d -F "$2" >"$T/$1.out" 2>&1 || { WHY="-d: $(cat "$T/$1.out")"; return 1; }
+# starve NAME LPORT RESTART: a -d daemon of profile NAME (one forward, on LPORT) loses sshd and
+# holds a client; sshd comes back by RESTART (sshd_restart, sshd_swap_hostkeys); then the daemon
+# may open k = 0, 1, 2, ... more fds, 1.5 s each (a retry or two), until it has reconnected or
+# exited, or k passes 5. Sets DPID, K and STEPS (each k with the retries logged at it); returns 1
+# with WHY when the daemon did not get that far.
+starve() {
+	write_profile "$T/cfg/connect/$1.ini" "default_forwards = no" "[forward web]" \
+	    "local_port = $2" "remote_port = $P_WEB" "[keepalive]" "interval = 1s" "count = 3" \
+	    "[reconnect]" "hold_timeout = 60s"
+	$CONNECT -d "$1" >"$T/$1.out" 2>&1 || { WHY="-d: $(cat "$T/$1.out")"; return 1; }
 	DPID=$(cat "$RUN/$1.pid")
 	sshd_stop
 	wait_log "$RUN/$1.log" "retrying" 10 || { WHY="no retry: $(tail -n 3 "$RUN/$1.log")"; return 1; }
+	$TNET hold 127.0.0.1 "$2" --secs 60 >/dev/null 2>&1 &
+	HOLD=$!
+	t_track $HOLD
+	wait_log "$RUN/$1.log" "holding a connection" 10
+	$3
+	K=0 STEPS=
+	while [ $K -le 5 ] && t_alive "$DPID" && ! grep -q 'reconnected' "$RUN/$1.log"; do
+		allow_fds "$DPID" $K
+		_sv_mark=$(wc -l <"$RUN/$1.log")
+		sleep 1.5
+		STEPS="$STEPS k=$K:$(tail -n +$((_sv_mark + 1)) "$RUN/$1.log" | grep -c 'retrying')"
+		K=$((K + 1))
+	done
+	prlimit --pid "$DPID" --nofile=1024: 2>/dev/null
+	return 0
 }
 if ! command -v prlimit >/dev/null 2>&1; then
 	t_skip "reconnect out of fds" "no prlimit(1) here (util-linux)"
 else
-	write_profile "$T/cfg/connect/fdsame.ini" "default_forwards = no" "[forward web]" \
-	    "local_port = $L_Y" "remote_port = $P_WEB" "[keepalive]" "interval = 1s" "count = 3" \
-	    "[reconnect]" "hold_timeout = 60s"
-	if daemon_down fdsame "$T/cfg/connect/fdsame.ini"; then
-		$TNET hold 127.0.0.1 "$L_Y" --secs 60 >/dev/null 2>&1 &
-		HOLD=$!
-		t_track $HOLD
-		wait_log "$RUN/fdsame.log" "holding a connection" 10
-		sshd_restart
-		k=0 steps=
-		while [ $k -le 4 ]; do
-			allow_fds "$DPID" $k
-			mark=$(wc -l <"$RUN/fdsame.log")
-			sleep 1.5
-			steps="$steps k=$k:$(tail -n +$((mark + 1)) "$RUN/fdsame.log" | grep -c 'retrying\|Too many')"
-			grep -q 'reconnected' "$RUN/fdsame.log" && break
-			t_alive "$DPID" || break
-			k=$((k + 1))
-		done
-		prlimit --pid "$DPID" --nofile=1024: 2>/dev/null
+	if starve fdsame "$L_Y" sshd_restart; then
 		if t_alive "$DPID" && grep -q 'reconnected' "$RUN/fdsame.log" &&
 		    [ "$(get "$L_Y")" = "service web" ] && grep -q 'Too many open files' "$RUN/fdsame.log"
 		then
-			t_pass "-d: out of fds during a reconnect (socket, dup) is retried; reconnected at $k free fds"
+			t_pass "-d: out of fds during a reconnect (socket, dup) is retried; reconnected ($STEPS )"
 		else
-			t_fail "-d out of fds during a reconnect" "alive=$(t_alive "$DPID" && echo yes || echo no)$steps: $(grep -i 'error\|many\|reconn' "$RUN/fdsame.log" | tail -n 4)"
+			t_fail "-d out of fds during a reconnect" "alive=$(t_alive "$DPID" && echo yes || echo no)$STEPS: $(grep -i 'error\|many\|reconn' "$RUN/fdsame.log" | tail -n 4)"
 		fi
 		$CONNECT stop fdsame >/dev/null 2>&1
-		t_stop $HOLD >/dev/null
 	else
 		t_fail "-d out of fds during a reconnect" "$WHY"
 		sshd_restart
 	fi
+	t_stop $HOLD >/dev/null
 
 	# The same with the server's key changed meanwhile: refused once known_hosts can be read,
 	# never authenticated before; the held client is never attached to the impostor.
-	write_profile "$T/cfg/connect/fdkey.ini" "default_forwards = no" "[forward web]" \
-	    "local_port = $L_Z" "remote_port = $P_WEB" "[keepalive]" "interval = 1s" "count = 3" \
-	    "[reconnect]" "hold_timeout = 60s"
-	if daemon_down fdkey "$T/cfg/connect/fdkey.ini"; then
-		$TNET hold 127.0.0.1 "$L_Z" --secs 60 >/dev/null 2>&1 &
-		HOLD=$!
-		t_track $HOLD
-		wait_log "$RUN/fdkey.log" "holding a connection" 10
-		sshd_swap_hostkeys
-		k=0 steps=
-		while [ $k -le 5 ] && t_alive "$DPID"; do
-			allow_fds "$DPID" $k
-			mark=$(wc -l <"$RUN/fdkey.log")
-			sleep 1.5
-			steps="$steps k=$k:$(tail -n +$((mark + 1)) "$RUN/fdkey.log" | grep -c 'retrying')"
-			k=$((k + 1))
-		done
+	if starve fdkey "$L_Z" sshd_swap_hostkeys; then
 		t_wait_exit "$DPID" 10
 		auths=$(grep -c 'authenticated as' "$RUN/fdkey.log")
 		if [ "$auths" = 1 ] && ! grep -q 'reconnected' "$RUN/fdkey.log" &&
 		    grep -q 'HOST KEY CHANGED' "$RUN/fdkey.log" && ! t_alive "$DPID"; then
-			t_pass "-d: key changed during an outage, fds nearly gone: refused, never authenticated ($steps )"
+			t_pass "-d: key changed during an outage, fds nearly gone: refused, never authenticated ($STEPS )"
 		else
-			t_fail "-d: key changed while out of fds" "authenticated $auths times$steps: $(grep -i 'error\|authenticated\|reconnected\|cannot read' "$RUN/fdkey.log" | tail -n 4)"
+			t_fail "-d: key changed while out of fds" "authenticated $auths times$STEPS: $(grep -i 'error\|authenticated\|reconnected\|cannot read' "$RUN/fdkey.log" | tail -n 4)"
 		fi
-		t_stop $HOLD >/dev/null
 	else
 		t_fail "-d: key changed while out of fds" "$WHY"
 	fi
+	t_stop $HOLD >/dev/null
 	t_alive "$SSHD_PID" || sshd_restart
 fi
 rm -f "$T/known_hosts"	# the server's keys changed: the checks below record them afresh
