@@ -23,8 +23,10 @@
 #include <event2/event.h>
 #include <libssh/libssh.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "identity.h"
+#include "knownhosts.h"
 #include "log.h"
 #include "paths.h"
 #include "probe.h"
@@ -60,17 +62,8 @@ cmd_check_usage(FILE *f)
 	    "Global options (-F, --id, -l, -p, -i, -c, -L, -v) go before 'check'.\n"
 	    "\n"
 	    "exit status: 0 every step passed; otherwise that of the failing step: 78 profile,\n"
-	    "  77 key or auth, 76 host key, 69 dns, tcp, handshake, remote port or health,\n"
-	    "  75 a service did not answer in time.\n");
-}
-
-static double
-ms_since(const struct timespec *t0)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1e6;
+	    "  77 key or auth, 76 host key, 66 known_hosts unreadable, 71 out of fds, 69 dns, tcp,\n"
+	    "  handshake, remote port or health, 75 a service did not answer in time.\n");
 }
 
 /* "step         ok    what": the same columns for every step. */
@@ -158,8 +151,8 @@ check_local(struct check *c, struct cmd_opts *o, const char *name, struct profil
 	}
 	step_ok("key", "%s", c->auth.desc);
 
-	if ((n = session_known_hosts_find(&c->t, hname, sizeof hname, keys, sizeof keys,
-	    &bad)) == -1) {
+	knownhosts_name(c->t.hostname, c->t.port, hname, sizeof hname);
+	if ((n = knownhosts_recorded(c->t.known_hosts, hname, keys, sizeof keys, &bad)) == -1) {
 		err = errno;
 		return step_fail(paths_errno_is_shortage(err) ? EX_OSERR : EX_NOINPUT,
 		    "known_hosts", paths_errno_is_shortage(err) ? "raise the open-files limit "
@@ -254,15 +247,14 @@ static void
 check_session_state(struct session *sess, enum session_state st, void *arg)
 {
 	struct check	*c = arg;
-	size_t		 i;
 
 	switch (st) {
 	case SESSION_CONNECTING:
 		step_ok("dns", "%s -> %s", c->t.hostname, session_addresses(sess));
-		clock_gettime(CLOCK_MONOTONIC, &c->t_connect);
+		clock_mark(&c->t_connect);
 		break;
 	case SESSION_HANDSHAKE:
-		step_ok("tcp", "%s in %.0f ms", session_peer(sess), ms_since(&c->t_connect));
+		step_ok("tcp", "%s in %.0f ms", session_peer(sess), clock_since_s(&c->t_connect) * 1000);
 		break;
 	case SESSION_AUTH:
 		if (c->known)
@@ -277,9 +269,7 @@ check_session_state(struct session *sess, enum session_state st, void *arg)
 		check_start_probes(c);
 		break;
 	case SESSION_DEAD:
-		for (i = 0; i < c->p->nforwards; i++)
-			if (c->probe[i] != NULL)
-				probe_session_lost(c->probe[i]);	/* its channels die with it */
+		probe_session_lost_all(c->probe, c->p->nforwards, NULL);	/* channels die with it */
 		check_session_failed(c);
 		event_base_loopexit(c->base, NULL);
 		return;
@@ -293,11 +283,8 @@ static void
 check_session_pumped(struct session *sess, void *arg)
 {
 	struct check	*c = arg;
-	size_t		 i;
 
-	for (i = 0; i < c->p->nforwards && session_state(sess) != SESSION_DEAD; i++)
-		if (c->probe[i] != NULL && !probe_idle(c->probe[i]))
-			probe_step(c->probe[i]);
+	probe_pump_all(c->probe, c->p->nforwards, sess);
 }
 
 /* In profile order, up to the first failure. */
@@ -353,11 +340,7 @@ check_remote(struct check *c)
 		fprintf(stderr, "connect: out of memory\n");
 		return EX_OSERR;
 	}
-	/* Our own resolver, as the tunnel's (libssh's getaddrinfo would block the loop). */
-	c->dns = evdns_base_new(c->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	if (c->dns == NULL)
-		c->dns = evdns_base_new(c->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	c->dns = session_dns_new(c->base);	/* the tunnel's resolver, the tunnel's way */
 	if (c->dns == NULL || (c->sess = session_new(c->base, c->dns, &c->t, &c->auth, &c->scb,
 	    c)) == NULL) {
 		fprintf(stderr, "connect: out of memory\n");

@@ -8,25 +8,6 @@
 #include "control.h"
 #include "instance.h"
 
-int
-cmd_instance_state(const struct instance *in, char state[CMD_STATE_MAX])
-{
-	char	*reply = NULL, *cause = NULL;
-	size_t	 n;
-	int	 rc = -1;
-
-	/* Its own request: the status line starts with the name, which may hold blanks. */
-	if (control_call(in->sock_path, "state", 2000, &reply, &cause) == 0 &&
-	    (n = strcspn(reply, "\n")) > 0 && n < CMD_STATE_MAX && reply[n] == '\n') {
-		memcpy(state, reply, n);
-		state[n] = '\0';
-		rc = 0;
-	}
-	free(reply);
-	free(cause);
-	return rc;
-}
-
 /* Print one instance's status. Returns 0, CMD_EXIT_NOT_RUNNING, or an error code. */
 static int
 status_one(const char *name, int json, int quiet_if_stopped, int *printed)

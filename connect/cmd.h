@@ -1,4 +1,7 @@
-/* cmd.h: the subcommand table (tmux-style): each cmd-*.c exports one cmd_entry. */
+/*
+ * cmd.h: the subcommand table (tmux-style): each cmd-*.c exports one
+ * cmd_entry; cmd.c holds what they share.
+ */
 #ifndef CONNECT_CMD_H
 #define CONNECT_CMD_H
 

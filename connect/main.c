@@ -20,34 +20,6 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_check_entry,
 };
 
-int
-cmd_is_flag(const char *arg, const char *name, char shortopt)
-{
-	return strcmp(arg, name) == 0 || (shortopt != 0 && arg[0] == '-' &&
-	    arg[1] == shortopt && arg[2] == '\0');
-}
-
-int
-cmd_name_and_flag(const struct cmd_opts *o, const char *cmd, const char *flag, char shortopt,
-    int *flag_set, const char **name)
-{
-	int	i;
-
-	*flag_set = 0;
-	*name = NULL;
-	for (i = 0; i < o->argc; i++) {
-		if (cmd_is_flag(o->argv[i], flag, shortopt))
-			*flag_set = 1;
-		else if (o->argv[i][0] == '-' || *name != NULL) {
-			fprintf(stderr, "connect: %s: unexpected '%s' (connect %s --help)\n", cmd,
-			    o->argv[i], cmd);
-			return EX_USAGE;
-		} else
-			*name = o->argv[i];
-	}
-	return 0;
-}
-
 static const struct cmd_entry *
 cmd_lookup(const char *name)
 {

@@ -27,10 +27,12 @@
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 
+#include "clock.h"
 #include "compat.h"
 #include "conn.h"
 #include "forward.h"
 #include "log.h"
+#include "policy.h"
 #include "session.h"
 #include "vis.h"
 
@@ -393,7 +395,7 @@ conn_new(struct event_base *base, struct forward *fwd, evutil_socket_t fd, conn_
 	c->dead_fn = fn;
 	c->dead_arg = arg;
 	c->state = CONN_HELD;
-	clock_gettime(CLOCK_MONOTONIC, &c->accepted);
+	clock_mark(&c->accepted);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
@@ -448,9 +450,7 @@ conn_arm_timer(struct conn *c, int timeout_ms)
 		c->ev_hold = evtimer_new(bufferevent_get_base(c->bev), conn_hold_expired, c);
 	if (c->ev_hold == NULL)
 		return;
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(c->ev_hold, &tv);
+	evtimer_add(c->ev_hold, clock_tv(&tv, timeout_ms));
 }
 
 void
@@ -545,11 +545,7 @@ conn_rehold(struct conn *c)
 long
 conn_age_ms(const struct conn *c)
 {
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - c->accepted.tv_sec) * 1000 +
-	    (now.tv_nsec - c->accepted.tv_nsec) / 1000000;
+	return clock_since_ms(&c->accepted);
 }
 
 /*
@@ -565,18 +561,12 @@ conn_grow_window(struct conn *c)
 	struct evbuffer	*out;
 	int		 n;
 
-	if (c->state != CONN_OPEN || c->bev == NULL || c->down_blocked || c->remote_eof ||
-	    (c->window_grown && c->down - c->down_at_grow < CONN_WINDOW / 2))
+	if (c->state != CONN_OPEN || c->bev == NULL || c->down_blocked || c->remote_eof)
 		return;
-	/*
-	 * Not before a download is under way: a short request and answer fits
-	 * libssh's own window, and an adjust per channel is one more packet and
-	 * send() per connection (strace under wrk, a connection per request).
-	 */
-	if (!c->window_grown && c->down < CONN_WINDOW_AFTER)
-		return;
+	/* An adjust per channel per request would be one more packet and send() each (wrk). */
 	out = bufferevent_get_output(c->bev);
-	if (evbuffer_get_length(out) >= CONN_DOWN_LOW)
+	if (!policy_window_grow(c->window_grown, c->down, c->down_at_grow, CONN_WINDOW,
+	    CONN_WINDOW_AFTER, evbuffer_get_length(out), CONN_DOWN_LOW))
 		return;
 	c->window_grown = 1;
 	c->down_at_grow = c->down;

@@ -18,6 +18,7 @@
 #include <event2/listener.h>
 
 #include "cause.h"
+#include "clock.h"
 #include "compat.h"
 #include "control.h"
 #include "listener.h"
@@ -266,15 +267,6 @@ control_free(struct control *c)
 	free(c);
 }
 
-static long
-ms_left(const struct timespec *deadline)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
-}
 
 int
 control_send_request(int fd, const char *request)
@@ -302,7 +294,7 @@ int
 control_call(const char *path, const char *request, int timeout_ms, char **reply, char **cause)
 {
 	struct sockaddr_un	 sun;
-	struct timespec		 deadline;
+	struct timespec		 start;
 	struct pollfd		 pfd;
 	char			*buf = NULL, *nb;
 	size_t			 len = 0, cap = 0;
@@ -317,13 +309,7 @@ control_call(const char *path, const char *request, int timeout_ms, char **reply
 		cause_set(cause, "socket: %s", strerror(errno));
 		return -1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
+	clock_mark(&start);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		cause_set(cause, "cannot reach %s: %s", path, strerror(errno));
 		close(fd);
@@ -335,7 +321,7 @@ control_call(const char *path, const char *request, int timeout_ms, char **reply
 		return -1;
 	}
 	for (;;) {
-		if ((left = ms_left(&deadline)) <= 0) {
+		if ((left = timeout_ms - clock_since_ms(&start)) <= 0) {
 			cause_set(cause, "%s did not answer within %d ms", path, timeout_ms);
 			goto fail;
 		}

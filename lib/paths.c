@@ -1,6 +1,11 @@
-/* paths.c: can a file be read, and is a failure a shortage or a fault. */
+/* paths.c: the home directory, ~ expanded, and whether a file can be read. */
+#include <sys/types.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "paths.h"
@@ -20,4 +25,39 @@ int
 paths_errno_is_shortage(int err)
 {
 	return err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS;
+}
+
+const char *
+paths_home(void)
+{
+	const char	*home = getenv("HOME");
+	struct passwd	*pw;
+
+	if (home != NULL && home[0] != '\0')
+		return home;
+	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL && pw->pw_dir[0] != '\0')
+		return pw->pw_dir;
+	return "/";
+}
+
+char *
+paths_expand(const char *in, char *buf, size_t len)
+{
+	const char	*home = paths_home();
+	int		 n;
+
+	/* "/" as home: "~/x" is "/x", not "//x". */
+	if (strcmp(home, "/") == 0)
+		home = "";
+	if (strcmp(in, "~") == 0)
+		n = snprintf(buf, len, "%s", home[0] ? home : "/");
+	else if (strncmp(in, "~/", 2) == 0)
+		n = snprintf(buf, len, "%s/%s", home, in + 2);
+	else if (strncmp(in, "%d/", 3) == 0)
+		n = snprintf(buf, len, "%s/.ssh/%s", home, in + 3);
+	else
+		n = snprintf(buf, len, "%s", in);
+	if (n < 0 || (size_t)n >= len)
+		return NULL;
+	return buf;
 }

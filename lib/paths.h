@@ -1,6 +1,8 @@
-/* paths.h: facts about files the library reads (the start of the one place that knows paths). */
+/* paths.h: the one rule for ~, and facts about files the library reads. */
 #ifndef CONNECT_PATHS_H
 #define CONNECT_PATHS_H
+
+#include <stddef.h>
 
 /*
  * Can path be opened for reading right now? Returns 0 when it can or when it
@@ -10,6 +12,21 @@
  * checked with it first: a file that exists and cannot be read is an error.
  */
 int	paths_readable(const char *path);
+
+/*
+ * The home directory, one rule everywhere (profiles, keys, known_hosts, ssh
+ * config): $HOME when set and not empty (containers set it), else the
+ * password database, else "/". libssh's own rule is the other way round,
+ * which is why connect never lets libssh find a file by it.
+ */
+const char *paths_home(void);
+
+/*
+ * "~", "~/x" and "%d/x" (libssh's name for ~/.ssh) expanded by paths_home()
+ * into buf; anything else copied ("~user" included). Returns buf, or NULL
+ * when it does not fit.
+ */
+char	*paths_expand(const char *in, char *buf, size_t len);
 
 /* Is errno value err a passing shortage (EMFILE, ENFILE, ENOMEM, ENOBUFS), not a fault to fix? */
 int	paths_errno_is_shortage(int err);

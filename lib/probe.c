@@ -18,6 +18,7 @@
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 
+#include "clock.h"
 #include "log.h"
 #include "probe.h"
 #include "session.h"
@@ -355,9 +356,7 @@ probe_start(struct event_base *base, struct session *s, const struct forward_spe
 	p->cbs.channel_close_function = probe_channel_close;
 	ssh_callbacks_init(&p->cbs);
 	ssh_set_channel_callbacks(p->ch, &p->cbs);
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(p->ev_timeout, &tv);
+	evtimer_add(p->ev_timeout, clock_tv(&tv, timeout_ms));
 	probe_try_open(p);
 	if (p->ch != NULL)
 		session_kick(s);	/* we run outside the pump: get the request sent */
@@ -467,4 +466,24 @@ struct session *
 probe_session(const struct probe *p)
 {
 	return p->sess;
+}
+
+void
+probe_pump_all(struct probe *const *probes, size_t n, struct session *sess)
+{
+	size_t	i;
+
+	for (i = 0; i < n && session_state(sess) != SESSION_DEAD; i++)
+		if (probes[i] != NULL && probes[i]->sess == sess && !probe_idle(probes[i]))
+			probe_step(probes[i]);
+}
+
+void
+probe_session_lost_all(struct probe *const *probes, size_t n, struct session *sess)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (probes[i] != NULL && (sess == NULL || probes[i]->sess == sess))
+			probe_session_lost(probes[i]);
 }

@@ -49,6 +49,16 @@ struct probe *probe_start(struct event_base *base, struct session *s,
 void	probe_step(struct probe *p);
 
 /*
+ * After a pump of sess: probe_step() each of probes[0..n) (NULL entries
+ * skipped) that runs on sess and is not idle, while sess lives (a step can
+ * end it). The tunnel's readiness and `connect check` step theirs so.
+ */
+void	probe_pump_all(struct probe *const *probes, size_t n, struct session *sess);
+
+/* probe_session_lost() for each of probes[0..n) on sess (NULL: on any session). */
+void	probe_session_lost_all(struct probe *const *probes, size_t n, struct session *sess);
+
+/*
  * The session died: its channels are gone with it. Forgets the channel and,
  * if the result was still pending, ends with PROBE_SESSION_LOST (fn runs).
  * Call before the session is freed.

@@ -30,6 +30,7 @@
 #include "cause.h"
 #include "paths.h"
 #include "profile.h"
+#include "sshconfig.h"
 
 #define PROFILE_LINE_MAX	1024		/* bytes per ini line, newline excluded */
 #define PROFILE_INI_BUF		4096		/* inih's line buffer: > PROFILE_LINE_MAX + "\r\n\0" */
@@ -38,7 +39,6 @@
 #define PROFILE_DURATION_MAX	86400000	/* 24h in ms: more is a typo */
 #define PROFILE_BUILTIN		"built-in default"
 #define PROFILE_ECHO_MAX	60		/* how much of a bad line a message repeats */
-#define PROFILE_SSH_SENTINEL	"connect-no-such-host.invalid"
 #define PROFILE_KEYS_MAX	16
 
 enum section {
@@ -210,19 +210,6 @@ forward_builtin_origin(struct forward_spec *fs, const char *where)
 	    fs->name, where);
 }
 
-/* $HOME, else the password database: lib code must work under a bare env too. */
-static const char *
-profile_home(void)
-{
-	const char	*home = getenv("HOME");
-	struct passwd	*pw;
-
-	if (home != NULL && home[0] != '\0')
-		return home;
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL)
-		return pw->pw_dir;
-	return "/";
-}
 
 /* Is s non-empty and only ASCII [A-Za-z0-9] plus `extra`? (isalnum() would follow the locale) */
 static int
@@ -931,99 +918,14 @@ profile_path(const char *name, char *buf, size_t len)
 	/* The XDG spec says to ignore a relative XDG_CONFIG_HOME. */
 	if (xdg != NULL && xdg[0] == '/')
 		return snprintf(buf, len, "%s/connect/%s.ini", xdg, name);
-	return snprintf(buf, len, "%s/.config/connect/%s.ini", profile_home(), name);
-}
-
-/* What libssh's config parser makes of one host name. */
-struct ssh_view {
-	char		host[PROFILE_STR_MAX];
-	char		user[PROFILE_STR_MAX];
-	char		identity[PATH_MAX];
-	unsigned int	port;
-};
-
-int
-profile_ssh_config_readable(const char *file, char **cause)
-{
-	char	user[PATH_MAX];
-
-	if (file == NULL)
-		snprintf(user, sizeof user, "%s/.ssh/config", profile_home());
-	else
-		snprintf(user, sizeof user, "%s", file);
-	if (paths_readable(user) != 0) {
-		cause_set(cause, "cannot read %s: %s%s", user, strerror(errno),
-		    paths_errno_is_shortage(errno) ? " (raise the open-files limit, ulimit -n)" : "");
-		return -1;
-	}
-	/* The system file unreadable for want of permission is skipped, as OpenSSH does. */
-	if (file == NULL && paths_readable(PROFILE_SSH_SYSTEM_CONFIG) != 0 && errno != EACCES &&
-	    errno != EPERM) {
-		cause_set(cause, "cannot read %s: %s", PROFILE_SSH_SYSTEM_CONFIG, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Run libssh's own parser (ours would disagree with it on Match, Include, ...). */
-static int
-ssh_config_view(const char *host, const char *file, struct ssh_view *v)
-{
-	ssh_session	 s;
-	char		*val;
-
-	memset(v, 0, sizeof *v);
-	if ((s = ssh_new()) == NULL)
-		return -1;
-	if (ssh_options_set(s, SSH_OPTIONS_HOST, host) != 0 ||
-	    ssh_options_parse_config(s, file) != 0) {
-		ssh_free(s);
-		return -1;
-	}
-	if (ssh_options_get(s, SSH_OPTIONS_HOST, &val) == SSH_OK) {
-		snprintf(v->host, sizeof v->host, "%s", val);
-		ssh_string_free_char(val);
-	}
-	if (ssh_options_get(s, SSH_OPTIONS_USER, &val) == SSH_OK) {
-		snprintf(v->user, sizeof v->user, "%s", val);
-		ssh_string_free_char(val);
-	}
-	if (ssh_options_get(s, SSH_OPTIONS_IDENTITY, &val) == SSH_OK) {
-		snprintf(v->identity, sizeof v->identity, "%s", val);
-		ssh_string_free_char(val);
-	}
-	if (ssh_options_get_port(s, &v->port) != SSH_OK)
-		v->port = 0;
-	ssh_free(s);
-	return 0;
-}
-
-/*
- * Has the ssh config a block for `name`? Its view is compared with that of
- * a name no block can mean, so that a "Host *" block setting User for every
- * host does not make every typo a profile.
- */
-static int
-ssh_config_has_host(const char *name, const char *file)
-{
-	struct ssh_view	vn, vb;
-
-	if (ssh_config_view(name, file, &vn) != 0 ||
-	    ssh_config_view(PROFILE_SSH_SENTINEL, file, &vb) != 0)
-		return -1;
-	if (strcasecmp(vn.host, name) != 0 && strcasecmp(vb.host, PROFILE_SSH_SENTINEL) == 0)
-		return 1;
-	if (strcmp(vn.user, vb.user) != 0 || vn.port != vb.port ||
-	    strcmp(vn.identity, vb.identity) != 0)
-		return 1;
-	return 0;
+	return snprintf(buf, len, "%s/.config/connect/%s.ini", paths_home(), name);
 }
 
 int
 profile_find(struct profile *p, const char *name, char **cause)
 {
 	char		 path[PATH_MAX];
-	const char	*cfg = getenv("CONNECT_SSH_CONFIG"), *cfgname;
+	char		 cfgname[PATH_MAX], *why = NULL;
 	struct stat	 st;
 	size_t		 i;
 	int		 found;
@@ -1033,9 +935,7 @@ profile_find(struct profile *p, const char *name, char **cause)
 		    "(at most %d)", name, PROFILE_NAME_MAX);
 		return -1;
 	}
-	if (cfg != NULL && cfg[0] == '\0')
-		cfg = NULL;
-	cfgname = cfg != NULL ? cfg : "~/.ssh/config";
+	sshconfig_user_file(cfgname, sizeof cfgname);
 	if (profile_path(name, path, sizeof path) >= (int)sizeof path) {
 		cause_set(cause, "profile '%s': path too long", name);
 		return -1;
@@ -1048,12 +948,10 @@ profile_find(struct profile *p, const char *name, char **cause)
 		return 0;
 	}
 
-	/* libssh skips a file it cannot open: out of fds that is a Host block gone missing. */
-	if (profile_ssh_config_readable(cfg, cause) != 0)
-		return -1;
-	if ((found = ssh_config_has_host(name, cfg)) == -1) {
-		cause_set(cause, "no profile '%s': %s does not exist and %s cannot be parsed",
-		    name, path, cfgname);
+	if ((found = sshconfig_has_host(name, &why)) == -1) {
+		cause_set(cause, "no profile '%s': %s does not exist, and %s", name, path,
+		    why != NULL ? why : "the ssh config cannot be read");
+		free(why);
 		return -1;
 	}
 	if (found == 0) {
@@ -1189,19 +1087,5 @@ profile_user(const struct profile *p, char *buf, size_t len)
 		snprintf(buf, len, "s_%s", p->studio_id);
 	else if (len > 0)
 		buf[0] = '\0';
-	return buf;
-}
-
-char *
-profile_expand_home(const char *path, char *buf, size_t len)
-{
-	int	n;
-
-	if (strcmp(path, "~") == 0 || strncmp(path, "~/", 2) == 0)
-		n = snprintf(buf, len, "%s%s", profile_home(), path + 1);
-	else
-		n = snprintf(buf, len, "%s", path);
-	if (n < 0 || (size_t)n >= len)
-		return NULL;
 	return buf;
 }

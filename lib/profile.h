@@ -86,18 +86,6 @@ int	profile_find(struct profile *p, const char *name, char **cause);
 /* The path NAME.ini would have. Returns snprintf's result. */
 int	profile_path(const char *name, char *buf, size_t len);
 
-/* The system-wide ssh config libssh reads after the user's when given no file. */
-#define PROFILE_SSH_SYSTEM_CONFIG	"/etc/ssh/ssh_config"
-
-/*
- * libssh reads the ssh config with fopen() and skips a file it cannot open,
- * for any reason: out of fds, a Host block (HostName, User, IdentityFile)
- * would silently be missing and the tunnel dial the bare alias. Before
- * parsing: the user's file (`file`, or ~/.ssh/config when NULL) must be
- * readable or absent, and the system one not unreadable for want of fds.
- * Returns 0, or -1 with *cause naming the file and the reason.
- */
-int	profile_ssh_config_readable(const char *file, char **cause);
 
 /* Append a -L forward from the command line. Returns 0 or -1 with *cause. */
 int	profile_add_forward(struct profile *p, const char *spec, char **cause);
@@ -112,7 +100,5 @@ int	profile_validate(const struct profile *p, char **cause);
 /* The SSH user: p->user, else "s_" + p->studio_id, else "" (ssh config decides). */
 const char *profile_user(const struct profile *p, char *buf, size_t len);
 
-/* Expand a leading "~/" with $HOME into buf. Returns buf, or NULL if it does not fit. */
-char	*profile_expand_home(const char *path, char *buf, size_t len);
 
 #endif

@@ -32,9 +32,12 @@
 #include <libssh/server.h>	/* ssh_send_keepalive(): works on clients too */
 
 #include "cause.h"
+#include "clock.h"
 #include "compat.h"
+#include "knownhosts.h"
 #include "log.h"
 #include "paths.h"
+#include "sshconfig.h"
 #include "sshsock.h"
 #include "session.h"
 #include "vis.h"
@@ -240,95 +243,61 @@ session_fail(struct session *s, enum session_failure f, const char *fmt, ...)
 	session_set_state(s, SESSION_DEAD);
 }
 
-/* "~/x" and "%d/x" (libssh's name for ~/.ssh) expanded into buf. */
-static void
-expand_path(const char *in, char *buf, size_t len)
+/* A path from the profile or the ssh config, ~ expanded (paths_expand). Returns 0 or -1 with *cause. */
+static int
+target_path(const char *in, char *buf, size_t len, const char *what, char **cause)
 {
-	const char	*home = getenv("HOME");
-
-	if (home == NULL)
-		home = "";
-	if (strncmp(in, "~/", 2) == 0)
-		snprintf(buf, len, "%s/%s", home, in + 2);
-	else if (strncmp(in, "%d/", 3) == 0)
-		snprintf(buf, len, "%s/.ssh/%s", home, in + 3);
-	else
-		snprintf(buf, len, "%s", in);
+	if (paths_expand(in, buf, len) != NULL)
+		return 0;
+	cause_set(cause, "%s: path too long: %s", what, in);
+	return -1;
 }
 
 int
 session_target_resolve(const struct profile *p, struct session_target *t, char **cause)
 {
-	ssh_session	 ssh;
-	char		*v = NULL, userbuf[PROFILE_STR_MAX];
-	const char	*cfg = getenv("CONNECT_SSH_CONFIG");
-	const char	*user;
-	unsigned int	 port = 0;
+	struct sshconfig	 c;
+	char			 userbuf[PROFILE_STR_MAX];
+	const char		*user, *kh;
 
 	memset(t, 0, sizeof *t);
 	snprintf(t->alias, sizeof t->alias, "%s", p->host[0] ? p->host : PROFILE_DEFAULT_HOST);
-	if ((ssh = ssh_new()) == NULL) {
-		*cause = strdup("out of memory");
+	/* HostName, Port, User, IdentityFile, UserKnownHostsFile: read once, here. */
+	switch (sshconfig_read(t->alias, &c, cause)) {
+	case 0:
+		break;
+	case 1:		/* as libssh itself would: what it could read counts */
+		log_warn("%s; going on without the rest of it", *cause);
+		free(*cause);
+		*cause = NULL;
+		break;
+	default:
 		return -1;
 	}
-	if (profile_ssh_config_readable(cfg, cause) != 0) {
-		ssh_free(ssh);
-		return -1;
-	}
-	/* Host first, then the config (HostName, Port, User, IdentityFile, UserKnownHostsFile). */
-	ssh_options_set(ssh, SSH_OPTIONS_HOST, t->alias);
-	if (ssh_options_parse_config(ssh, cfg) != 0)
-		log_warn("could not parse %s; going on without it", cfg ? cfg : "~/.ssh/config");
-
-	if (ssh_options_get(ssh, SSH_OPTIONS_HOST, &v) == SSH_OK) {
-		snprintf(t->hostname, sizeof t->hostname, "%s", v);
-		ssh_string_free_char(v);
-	} else
-		snprintf(t->hostname, sizeof t->hostname, "%s", t->alias);
-	if (p->port > 0)
-		t->port = p->port;
-	else if (ssh_options_get_port(ssh, &port) == SSH_OK && port > 0)
-		t->port = (int)port;
-	else
-		t->port = PROFILE_DEFAULT_PORT;
-
+	snprintf(t->hostname, sizeof t->hostname, "%s", c.hostname[0] ? c.hostname : t->alias);
+	t->port = p->port > 0 ? p->port : c.port > 0 ? (int)c.port : PROFILE_DEFAULT_PORT;
 	user = profile_user(p, userbuf, sizeof userbuf);
-	if (user != NULL && user[0] != '\0')
-		snprintf(t->user, sizeof t->user, "%s", user);
-	else if (ssh_options_get(ssh, SSH_OPTIONS_USER, &v) == SSH_OK) {
-		snprintf(t->user, sizeof t->user, "%s", v);
-		ssh_string_free_char(v);
-	}
+	snprintf(t->user, sizeof t->user, "%s", user != NULL && user[0] != '\0' ? user : c.user);
 
 	/* libssh's built-in id_* defaults are not ours: Lightning's key is the default. */
-	if (p->identity[0] != '\0')
-		expand_path(p->identity, t->identity, sizeof t->identity);
-	else if (ssh_options_get(ssh, SSH_OPTIONS_IDENTITY, &v) == SSH_OK) {
-		if (strncmp(v, "%d/id_", 6) == 0)
-			expand_path(PROFILE_DEFAULT_IDENTITY, t->identity, sizeof t->identity);
-		else
-			expand_path(v, t->identity, sizeof t->identity);
-		ssh_string_free_char(v);
-	} else
-		expand_path(PROFILE_DEFAULT_IDENTITY, t->identity, sizeof t->identity);
+	if (target_path(p->identity[0] != '\0' ? p->identity : c.identity[0] != '\0' &&
+	    strncmp(c.identity, "%d/id_", 6) != 0 ? c.identity : PROFILE_DEFAULT_IDENTITY,
+	    t->identity, sizeof t->identity, "identity", cause) != 0)
+		return -1;
 
 	/*
 	 * Lightning's block says UserKnownHostsFile /dev/null, which would make
 	 * every key "new" forever and a changed key undetectable: keys go to
 	 * ~/.ssh/known_hosts then, shared with OpenSSH.
 	 */
-	if (p->known_hosts[0] != '\0')
-		expand_path(p->known_hosts, t->known_hosts, sizeof t->known_hosts);
-	else if (ssh_options_get(ssh, SSH_OPTIONS_KNOWNHOSTS, &v) == SSH_OK) {
-		if (strcmp(v, "/dev/null") == 0) {
-			log_debug("ssh config sets UserKnownHostsFile /dev/null; using ~/.ssh/known_hosts");
-			expand_path("~/.ssh/known_hosts", t->known_hosts, sizeof t->known_hosts);
-		} else
-			expand_path(v, t->known_hosts, sizeof t->known_hosts);
-		ssh_string_free_char(v);
-	} else
-		expand_path("~/.ssh/known_hosts", t->known_hosts, sizeof t->known_hosts);
-	ssh_free(ssh);
+	kh = p->known_hosts[0] != '\0' ? p->known_hosts : c.known_hosts;
+	if (p->known_hosts[0] == '\0' && strcmp(kh, "/dev/null") == 0) {
+		log_debug("ssh config sets UserKnownHostsFile /dev/null; using ~/.ssh/known_hosts");
+		kh = "";
+	}
+	if (target_path(kh[0] != '\0' ? kh : "~/.ssh/known_hosts", t->known_hosts,
+	    sizeof t->known_hosts, "known_hosts", cause) != 0)
+		return -1;
 
 	t->use_agent = p->use_agent;
 	t->hostkey_policy = p->hostkey_policy;
@@ -354,6 +323,18 @@ session_target_resolve(const struct profile *p, struct session_target *t, char *
 	return 0;
 }
 
+struct evdns_base *
+session_dns_new(struct event_base *base)
+{
+	struct evdns_base	*dns;
+
+	/* Idle between lookups: no socket held open while the tunnel runs. */
+	if ((dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
+		dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);	/* no resolv.conf */
+	return dns;
+}
+
 struct session *
 session_new(struct event_base *base, struct evdns_base *dns, const struct session_target *t,
     const struct session_auth *auth, const struct session_callbacks *cb, void *arg)
@@ -375,12 +356,6 @@ session_new(struct event_base *base, struct evdns_base *dns, const struct sessio
 	return s;
 }
 
-static void
-ms_to_tv(int ms, struct timeval *tv)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (ms % 1000) * 1000;
-}
 
 static void
 session_deadline_cb(evutil_socket_t fd, short what, void *arg)
@@ -415,8 +390,7 @@ session_arm_deadline(struct session *s, int ms)
 {
 	struct timeval	tv;
 
-	ms_to_tv(ms, &tv);
-	event_add(s->ev_deadline, &tv);
+	event_add(s->ev_deadline, clock_tv(&tv, ms));
 }
 
 /*
@@ -595,14 +569,6 @@ session_send_keepalive(struct session *s)
 	ssh_send_keepalive(s->ssh);
 }
 
-static double
-now_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Note when bytes last arrived (called after every pump: cheap, the clock is a vDSO call). */
 static void
@@ -610,7 +576,7 @@ session_note_rx(struct session *s)
 {
 	if (s->counter_sock.in_bytes != s->ka_last_in) {
 		s->ka_last_in = s->counter_sock.in_bytes;
-		s->ka_last_rx = now_s();
+		s->ka_last_rx = clock_now_s();
 	}
 }
 
@@ -632,7 +598,7 @@ session_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	if (s->state != SESSION_READY)
 		return;
 	session_note_rx(s);
-	now = now_s();
+	now = clock_now_s();
 	interval = s->t->keepalive_interval_ms / 1000.0;
 	limit = interval * s->t->keepalive_count;
 	if (now - s->ka_last_rx >= limit) {
@@ -655,9 +621,7 @@ session_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	next -= now;
 	if (next < 0.01)
 		next = 0.01;
-	tv.tv_sec = (long)next;
-	tv.tv_usec = (long)((next - (double)tv.tv_sec) * 1e6);
-	evtimer_add(s->ev_keepalive, &tv);
+	evtimer_add(s->ev_keepalive, clock_tv_s(&tv, next));
 }
 
 static void
@@ -679,8 +643,7 @@ session_probe(struct session *s, int deadline_ms)
 	if (s->state != SESSION_READY || evtimer_pending(s->ev_probe, NULL))
 		return;
 	s->probe_in = s->counter_sock.in_bytes;
-	ms_to_tv(deadline_ms, &tv);
-	evtimer_add(s->ev_probe, &tv);
+	evtimer_add(s->ev_probe, clock_tv(&tv, deadline_ms));
 	session_send_keepalive(s);
 	session_pump(s);
 }
@@ -700,126 +663,11 @@ session_ready(struct session *s)
 		    s->t->alias, SSHSOCK_RXBUF / 1024);
 	}
 	s->ka_last_in = s->counter_sock.in_bytes;
-	s->ka_last_rx = s->ka_last_sent = now_s();
+	s->ka_last_rx = s->ka_last_sent = clock_now_s();
 	if (s->t->keepalive_interval_ms > 0) {
-		ms_to_tv(s->t->keepalive_interval_ms, &tv);
-		evtimer_add(s->ev_keepalive, &tv);
+		evtimer_add(s->ev_keepalive, clock_tv(&tv, s->t->keepalive_interval_ms));
 	}
 	session_set_state(s, SESSION_READY);
-}
-
-/* Fingerprint "SHA256:..." and type of a key; returns buf. */
-static const char *
-key_describe(ssh_key key, char *buf, size_t len)
-{
-	unsigned char	*hash = NULL;
-	size_t		 hlen = 0;
-	char		*fp;
-
-	if (key == NULL || ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
-	    &hlen) != 0) {
-		snprintf(buf, len, "(unknown key)");
-		return buf;
-	}
-	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
-	snprintf(buf, len, "%s %s", ssh_key_type_to_char(ssh_key_type(key)), fp ? fp : "?");
-	ssh_string_free_char(fp);
-	ssh_clean_pubkey_hash(&hash);
-	return buf;
-}
-
-/* The name known_hosts uses: "host" on port 22, "[host]:port" otherwise. */
-static void
-known_hosts_name(const struct session_target *t, char *buf, size_t len)
-{
-	if (t->port == 22)
-		snprintf(buf, len, "%s", t->hostname);
-	else
-		snprintf(buf, len, "[%s]:%d", t->hostname, t->port);
-}
-
-/* The system-wide file libssh reads after the user's (0.9 to 0.12). */
-#define KNOWN_HOSTS_GLOBAL	"/etc/ssh/ssh_known_hosts"
-
-/*
- * What the known_hosts file `path` records for `name` (libssh does not hand
- * back the entry for a changed key): the fingerprints of the matching lines,
- * parsed by libssh's own line parser, appended to buf at *used. Returns how
- * many lines match, or -1 with errno when the file exists but cannot be read
- * (out of fds, no permission, an I/O error): never "nothing recorded" then.
- */
-static int
-known_hosts_scan(const char *path, const char *name, char *buf, size_t len, size_t *used)
-{
-	FILE				*f;
-	char				 line[8192], one[256];
-	struct ssh_knownhosts_entry	*e;
-	int				 n = 0, err;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
-	while (fgets(line, sizeof line, f) != NULL) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '\0' || line[0] == '#')
-			continue;
-		e = NULL;
-		if (ssh_known_hosts_parse_line(name, line, &e) == SSH_OK && e != NULL) {
-			key_describe(e->publickey, one, sizeof one);
-			if (*used < len)
-				*used += (size_t)snprintf(buf + *used, len - *used, "%s%s",
-				    *used ? " and " : "", one);
-			n++;
-		}
-		ssh_knownhosts_entry_free(e);
-	}
-	err = ferror(f) ? (errno != 0 ? errno : EIO) : 0;
-	fclose(f);
-	if (err != 0) {
-		errno = err;
-		return -1;
-	}
-	return n;
-}
-
-/*
- * The same over both files libssh checks (ours, then the global one).
- * Returns the count, or -1 with errno and *bad naming the file that exists
- * but could not be read. The global file unreadable for want of permission
- * counts as absent, as OpenSSH and libssh take it (not ours to fix, and it
- * could not have vouched for a key anyway); out of fds or memory, it fails.
- */
-static int
-known_hosts_recorded(const struct session_target *t, const char *name, char *buf, size_t len,
-    const char **bad)
-{
-	size_t	used = 0;
-	int	n, g;
-
-	buf[0] = '\0';
-	*bad = NULL;
-	if ((n = known_hosts_scan(t->known_hosts, name, buf, len, &used)) == -1) {
-		*bad = t->known_hosts;
-		return -1;
-	}
-	if ((g = known_hosts_scan(KNOWN_HOSTS_GLOBAL, name, buf, len, &used)) == -1) {
-		if (errno != EACCES && errno != EPERM) {
-			*bad = KNOWN_HOSTS_GLOBAL;
-			return -1;
-		}
-		g = 0;
-	}
-	n += g;
-	if (n == 0)
-		snprintf(buf, len, "a key of another type");
-	return n;
-}
-
-int
-session_known_hosts_find(const struct session_target *t, char *name, size_t namelen, char *keys,
-    size_t keyslen, const char **bad)
-{
-	known_hosts_name(t, name, namelen);
-	return known_hosts_recorded(t, name, keys, keyslen, bad);
 }
 
 /*
@@ -837,7 +685,7 @@ session_confirm_unknown(struct session *s, const char *name, const char *offered
 	const char	*bad;
 	int		 n, err;
 
-	if ((n = known_hosts_recorded(s->t, name, recorded, sizeof recorded, &bad)) == -1) {
+	if ((n = knownhosts_recorded(s->t->known_hosts, name, recorded, sizeof recorded, &bad)) == -1) {
 		err = errno;
 		session_fail(s, paths_errno_is_shortage(err) ? SFAIL_RESOURCE :
 		    SFAIL_HOSTKEY_UNREADABLE, "cannot read %s: %s: the host key of %s (%s) cannot "
@@ -869,10 +717,10 @@ session_check_hostkey(struct session *s)
 		session_fail(s, SFAIL_HANDSHAKE, "%s sent no host key", s->peer);
 		return -1;
 	}
-	key_describe(key, offered, sizeof offered);
+	knownhosts_describe(key, offered, sizeof offered);
 	ssh_key_free(key);
 	snprintf(s->hostkey, sizeof s->hostkey, "%s", offered);
-	known_hosts_name(s->t, name, sizeof name);
+	knownhosts_name(s->t->hostname, s->t->port, name, sizeof name);
 
 	known = ssh_session_get_known_hosts_entry(s->ssh, &entry);
 	switch (known) {
@@ -883,7 +731,7 @@ session_check_hostkey(struct session *s)
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER:
 		ssh_knownhosts_entry_free(entry);
-		if (known_hosts_recorded(s->t, name, expected, sizeof expected, &bad) == -1)
+		if (knownhosts_recorded(s->t->known_hosts, name, expected, sizeof expected, &bad) == -1)
 			snprintf(expected, sizeof expected, "another key");
 		session_fail(s, SFAIL_HOSTKEY_CHANGED,
 		    "HOST KEY CHANGED for %s: %s records %s, the server offered %s. Refusing to "
@@ -1309,8 +1157,7 @@ session_redial_cb(evutil_socket_t unused, short what, void *arg)
 	s->extra_fd[i] = fd;
 	event_add(s->extra_ev[i], NULL);
 	log_debug("connect to %s unanswered: dialling it again (%zu in flight)", s->peer, i + 2);
-	ms_to_tv(SESSION_REDIAL_MS, &tv);
-	event_add(s->ev_redial, &tv);
+	event_add(s->ev_redial, clock_tv(&tv, SESSION_REDIAL_MS));
 }
 
 /* Try the next resolved address; fail when none is left. */
@@ -1343,8 +1190,7 @@ session_connect_next(struct session *s)
 		}
 		event_add(s->ev_write, NULL);
 		s->dial_ai = ai;
-		ms_to_tv(SESSION_REDIAL_MS, &tv);
-		event_add(s->ev_redial, &tv);
+		event_add(s->ev_redial, clock_tv(&tv, SESSION_REDIAL_MS));
 		return;
 	}
 	session_fail(s, SFAIL_CONNECT, "cannot connect to %s port %d: %s", s->t->hostname,

@@ -101,6 +101,13 @@ struct session_callbacks {
 	void	(*pumped)(struct session *, void *arg);
 };
 
+/*
+ * The resolver sessions use (libssh's getaddrinfo would block the loop):
+ * the system's name servers, or none (numeric hosts and /etc/hosts still
+ * work) when resolv.conf cannot be read. Returns it, or NULL (memory).
+ */
+struct evdns_base *session_dns_new(struct event_base *base);
+
 /* A new, idle session. Returns NULL on memory exhaustion. The pointers must outlive it. */
 struct session *session_new(struct event_base *base, struct evdns_base *dns,
 	    const struct session_target *t, const struct session_auth *auth,
@@ -126,16 +133,6 @@ const char *session_hostkey(const struct session *s);
 /* What authenticated: "a key from ssh-agent" or the identity's description (empty before). */
 const char *session_auth_used(const struct session *s);
 
-/*
- * What known_hosts (the target's file, then /etc/ssh/ssh_known_hosts, as
- * libssh checks them) records for the target, without connecting. Writes the
- * name looked up ("host", or "[host]:port" off port 22) into name and the
- * recorded keys ("ssh-ed25519 SHA256:... and ...") into keys. Returns how
- * many entries match (0 when none does or no file exists), or -1 with errno
- * and *bad naming a file that exists but cannot be read.
- */
-int	session_known_hosts_find(const struct session_target *t, char *name, size_t namelen,
-	    char *keys, size_t keyslen, const char **bad);
 
 /* The libssh handle for channel calls (valid while not DEAD). */
 ssh_session session_ssh(struct session *s);

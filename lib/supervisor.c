@@ -24,11 +24,13 @@
 #include <libssh/libssh.h>
 
 #include "cause.h"
+#include "clock.h"
 #include "compat.h"
 #include "conn.h"
 #include "forward.h"
 #include "identity.h"
 #include "log.h"
+#include "policy.h"
 #include "probe.h"
 #include "session.h"
 #include "supervisor.h"
@@ -81,14 +83,6 @@ static void	verify_pumped(struct supervisor *, struct session *);
 static void	verify_session_dead(struct supervisor *, struct session *);
 static void	verify_free_all(struct supervisor *);
 
-static double
-elapsed_s(const struct timespec *since)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - since->tv_sec) + (now.tv_nsec - since->tv_nsec) / 1e9;
-}
 
 const char *
 supervisor_state_name(enum supervisor_state st)
@@ -126,7 +120,7 @@ supervisor_new(struct event_base *base, const struct profile *p)
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->verifies);
 	s->net_fd = -1;
-	clock_gettime(CLOCK_MONOTONIC, &s->started_at);
+	clock_mark(&s->started_at);
 	return s;
 }
 
@@ -178,19 +172,21 @@ supervisor_hold(struct supervisor *s, struct conn *c, const char *why)
 {
 	const char	*name = c->fwd->spec->name;
 	unsigned	 held = supervisor_held(s);
-	long		 left = s->p->hold_timeout_ms - conn_age_ms(c);
+	long		 left;
 
-	if (held > (unsigned)s->p->hold_max) {
+	switch (policy_hold(held, s->p->hold_max, conn_age_ms(c), s->p->hold_timeout_ms, &left)) {
+	case POLICY_HOLD_FULL:
 		log_warn("forward %s: no session and %u connections already held (hold_max): "
 		    "closing %s", name, held - 1, why ? "one whose session was lost" : "a new one");
 		conn_close(c, "hold limit reached");
 		return;
-	}
-	if (left <= 0) {
+	case POLICY_HOLD_EXPIRED:
 		log_warn("forward %s: closing a held connection: no session came up within the "
 		    "hold time", name);
 		conn_close(c, "hold time over");
 		return;
+	case POLICY_HOLD:
+		break;
 	}
 	log_info("forward %s: holding a connection until the session is back (%u held)%s%s",
 	    name, held, why ? ": " : "", why ? why : "");
@@ -243,42 +239,15 @@ static void
 supervisor_fail(struct supervisor *s, int code, const char *why)
 {
 	snprintf(s->error, sizeof s->error, "%s", why);
-	clock_gettime(CLOCK_MONOTONIC, &s->last_logged_at);
+	clock_mark(&s->last_logged_at);
 	log_error("%s", why);
 	s->exit_code = code;
 	supervisor_shutdown(s, NULL);
 	s->exit_code = code;
 }
 
-/*
- * Failures that cost the server nothing (no route, no answer to a SYN,
- * refused port): retried at least every second, so that the tunnel is back
- * within a couple of seconds of the network or sshd, however long it was away.
- */
-#define SUP_CHEAP_RETRY_MS	1000
 /* Deadline of an urgent probe after sleep or a network change. */
 #define SUP_PROBE_MS		3000
-/* The first retry after losing a working session falls at random within this. */
-#define SUP_SPREAD_MS		1000
-
-/* Exponential back-off with +-25% jitter, so that many clients do not return in step. */
-static int
-supervisor_next_delay(struct supervisor *s)
-{
-	int	d, jitter;
-
-	if (s->backoff_ms <= 0)
-		s->backoff_ms = s->p->backoff_initial_ms;
-	else if (s->backoff_ms < s->p->backoff_max_ms / 2)
-		s->backoff_ms *= 2;
-	else
-		s->backoff_ms = s->p->backoff_max_ms;
-	d = s->backoff_ms;
-	jitter = d / 4;
-	if (jitter > 0)
-		d += rand() % (2 * jitter + 1) - jitter;
-	return d > 0 ? d : 1;
-}
 
 static void
 supervisor_retry_cb(evutil_socket_t fd, short what, void *arg)
@@ -323,8 +292,9 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 static void
 supervisor_failed_attempt(struct supervisor *s, enum session_failure f, const char *why)
 {
-	struct timeval	tv;
-	int		delay;
+	struct policy_retry_in	rin;
+	struct timeval		tv;
+	int			delay;
 
 	if (session_failure_fatal(f) && (!s->persistent || f == SFAIL_HOSTKEY_CHANGED ||
 	    f == SFAIL_LOCAL)) {
@@ -332,7 +302,7 @@ supervisor_failed_attempt(struct supervisor *s, enum session_failure f, const ch
 		return;
 	}
 	/* A session that stayed up long enough earns a fresh back-off. */
-	if (s->state == SUP_READY && elapsed_s(&s->ready_at) * 1000 >= s->p->stable_ms) {
+	if (s->state == SUP_READY && clock_since_s(&s->ready_at) * 1000 >= s->p->stable_ms) {
 		s->backoff_ms = 0;
 		s->attempt = 0;
 	}
@@ -344,31 +314,13 @@ supervisor_failed_attempt(struct supervisor *s, enum session_failure f, const ch
 		supervisor_fail(s, session_failure_exit_code(f), msg);
 		return;
 	}
-	delay = supervisor_next_delay(s);
-	/*
-	 * The first retry after losing a working session is quick too: the
-	 * network just came back or sshd restarted. Back-off keeps growing
-	 * for a server that keeps failing (a flapping one gets one try a second).
-	 */
-	if ((session_failure_cheap(f) || s->state == SUP_READY) && delay > SUP_CHEAP_RETRY_MS)
-		delay = SUP_CHEAP_RETRY_MS / 2 + rand() % (SUP_CHEAP_RETRY_MS / 2 + 1);
-	/*
-	 * Cheap failures do not escalate the back-off either: 2 s of a closed
-	 * port took it to 4 s, so a costly failure once sshd was back (a
-	 * MaxStartups drop, when many clients return) waited 8 s +-25%, now 2.
-	 */
-	if (session_failure_cheap(f) && s->backoff_ms > SUP_CHEAP_RETRY_MS)
-		s->backoff_ms = SUP_CHEAP_RETRY_MS;
-	/*
-	 * A server restart ends every client's session at the same instant; with
-	 * backoff_initial's +-25% all of them would knock within 125 ms, past a
-	 * stock sshd's MaxStartups (10), which drops the rest (make bench-many).
-	 */
-	if (s->state == SUP_READY && s->attempt == 1)
-		delay = rand() % (SUP_SPREAD_MS + 1);
-	/* Persistent mode: a refusal is asked again only at the cap (someone may fix the key). */
-	if (session_failure_fatal(f))
-		delay = s->p->backoff_max_ms;
+	rin.initial_ms = s->p->backoff_initial_ms;
+	rin.max_ms = s->p->backoff_max_ms;
+	rin.cheap = session_failure_cheap(f);
+	rin.needs_person = session_failure_fatal(f);
+	rin.was_ready = s->state == SUP_READY;
+	rin.attempt = s->attempt;
+	delay = policy_retry_delay(&rin, &s->backoff_ms, rand);
 	/* Say each distinct failure once; repeats only at debug level. */
 	if (strcmp(why, s->last_logged) != 0) {
 		log_warn("%s; retrying in %.1f s (attempt %d)", why, delay / 1000.0, s->attempt);
@@ -376,7 +328,7 @@ supervisor_failed_attempt(struct supervisor *s, enum session_failure f, const ch
 	} else
 		log_debug("%s; retrying in %.1f s (attempt %d)", why, delay / 1000.0, s->attempt);
 	s->last_failure = f;
-	clock_gettime(CLOCK_MONOTONIC, &s->last_logged_at);
+	clock_mark(&s->last_logged_at);
 	supervisor_set_state(s, session_failure_fatal(f) ? SUP_FAILED :
 	    s->sessions_ready > 0 ? SUP_RECONNECTING : SUP_CONNECTING);
 	if (s->ev_retry == NULL &&
@@ -384,9 +336,7 @@ supervisor_failed_attempt(struct supervisor *s, enum session_failure f, const ch
 		supervisor_fail(s, EX_OSERR, "out of memory for the retry timer");
 		return;
 	}
-	tv.tv_sec = delay / 1000;
-	tv.tv_usec = (delay % 1000) * 1000;
-	evtimer_add(s->ev_retry, &tv);
+	evtimer_add(s->ev_retry, clock_tv(&tv, delay));
 }
 
 static void
@@ -395,10 +345,10 @@ supervisor_session_ready(struct supervisor *s, struct session *sess)
 	struct conn	*c;
 	size_t		 i;
 
-	clock_gettime(CLOCK_MONOTONIC, &s->ready_at);
+	clock_mark(&s->ready_at);
 	if (s->sessions_ready == 0) {
 		log_info("connected to %s (%s@%s) in %.0f ms", s->target.alias, s->target.user,
-		    session_peer(sess), elapsed_s(&s->started_at) * 1000);
+		    session_peer(sess), clock_since_s(&s->started_at) * 1000);
 		for (i = 0; i < s->nfwd; i++)
 			log_info("forward %s: %s:%d -> %s:%d", s->fwd[i].spec->name,
 			    s->fwd[i].spec->bind_addr, s->fwd[i].spec->local_port,
@@ -472,9 +422,9 @@ supervisor_retry_now(struct supervisor *s, const char *why)
 		s->dead_sess = NULL;
 	}
 	/* Debounce: a link change arrives as a burst of netlink messages. */
-	if (elapsed_s(&s->last_net_retry) < 0.5)
+	if (clock_since_s(&s->last_net_retry) < 0.5)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &s->last_net_retry);
+	clock_mark(&s->last_net_retry);
 	if (s->sess != NULL && session_state(s->sess) == SESSION_READY) {
 		log_debug("%s: probing the session", why);
 		session_probe(s->sess, SUP_PROBE_MS);
@@ -520,7 +470,7 @@ supervisor_clock_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	clock_gettime(CLOCK_REALTIME, &wall);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_mark(&mono);
 	dwall = (double)(wall.tv_sec - s->clock_wall.tv_sec) +
 	    (wall.tv_nsec - s->clock_wall.tv_nsec) / 1e9;
 	dmono = (double)(mono.tv_sec - s->clock_mono.tv_sec) +
@@ -541,11 +491,7 @@ supervisor_start(struct supervisor *s)
 
 	s->scb.state_changed = supervisor_session_state;
 	s->scb.pumped = supervisor_session_pumped;
-	/* Our own resolver: libssh's getaddrinfo would block the loop. */
-	s->dns = evdns_base_new(s->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	if (s->dns == NULL)
-		s->dns = evdns_base_new(s->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	s->dns = session_dns_new(s->base);
 	srand((unsigned)getpid() ^ (unsigned)time(NULL));
 	if ((s->net_fd = compat_netwatch_open()) != -1) {
 		s->ev_net = event_new(s->base, s->net_fd, EV_READ | EV_PERSIST, supervisor_net_cb, s);
@@ -554,12 +500,10 @@ supervisor_start(struct supervisor *s)
 	} else
 		log_debug("no network-change notifications on this platform");
 	clock_gettime(CLOCK_REALTIME, &s->clock_wall);
-	clock_gettime(CLOCK_MONOTONIC, &s->clock_mono);
+	clock_mark(&s->clock_mono);
 	if (s->p->keepalive_interval_ms > 0 &&
 	    (s->ev_clock = event_new(s->base, -1, EV_PERSIST, supervisor_clock_cb, s)) != NULL) {
-		tv.tv_sec = s->p->keepalive_interval_ms / 1000;
-		tv.tv_usec = (s->p->keepalive_interval_ms % 1000) * 1000;
-		event_add(s->ev_clock, &tv);
+		event_add(s->ev_clock, clock_tv(&tv, s->p->keepalive_interval_ms));
 	}
 	supervisor_set_state(s, SUP_CONNECTING);
 	supervisor_connect(s);
@@ -644,20 +588,20 @@ supervisor_info(const struct supervisor *s, struct supervisor_info *out)
 	memset(out, 0, sizeof *out);
 	out->state = s->state;
 	out->state_name = supervisor_state_name(s->state);
-	out->uptime_s = elapsed_s(&s->started_at);
-	out->session_age_s = s->state == SUP_READY ? elapsed_s(&s->ready_at) : -1;
+	out->uptime_s = clock_since_s(&s->started_at);
+	out->session_age_s = s->state == SUP_READY ? clock_since_s(&s->ready_at) : -1;
 	out->reconnects = s->sessions_ready > 0 ? s->sessions_ready - 1 : 0;
 	out->attempt = s->attempt;
 	/* While down, the failure now; while up, the one before this session. */
 	if (s->error[0] != '\0') {
 		out->last_error = s->error;
-		out->last_error_age_s = elapsed_s(&s->last_logged_at);
+		out->last_error_age_s = clock_since_s(&s->last_logged_at);
 	} else if (s->last_logged[0] != '\0') {
 		out->last_error = s->last_logged;
-		out->last_error_age_s = elapsed_s(&s->last_logged_at);
+		out->last_error_age_s = clock_since_s(&s->last_logged_at);
 	} else {
 		out->last_error = s->last_error;
-		out->last_error_age_s = s->last_error[0] != '\0' ? elapsed_s(&s->last_error_at) : 0;
+		out->last_error_age_s = s->last_error[0] != '\0' ? clock_since_s(&s->last_error_at) : 0;
 	}
 	out->fwd = s->fwd;
 	out->nfwd = s->nfwd;
@@ -778,7 +722,7 @@ verify_left_ms(const struct sup_verify *v)
 
 	if (v->timeout_ms <= 0)
 		return INT_MAX;
-	left = v->timeout_ms - elapsed_s(&v->started) * 1000;
+	left = v->timeout_ms - clock_since_s(&v->started) * 1000;
 	return left > 0 ? (int)left : 0;
 }
 
@@ -787,9 +731,7 @@ verify_arm(struct sup_verify *v, int ms)
 {
 	struct timeval	tv;
 
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(v->ev_timer, &tv);
+	evtimer_add(v->ev_timer, clock_tv(&tv, ms));
 }
 
 /*
@@ -808,13 +750,11 @@ static void
 verify_kick_all(struct supervisor *s)
 {
 	struct sup_verify	*v;
-	size_t			 i;
 
 	TAILQ_FOREACH(v, &s->verifies, entry) {
 		/* Stopping: the session goes with ssh_disconnect() before we run; so do its channels. */
-		for (i = 0; s->state == SUP_STOPPING && i < PROFILE_MAX_FORWARDS; i++)
-			if (v->probe[i] != NULL)
-				probe_session_lost(v->probe[i]);
+		if (s->state == SUP_STOPPING)
+			probe_session_lost_all(v->probe, PROFILE_MAX_FORWARDS, NULL);
 		verify_schedule(v);
 	}
 }
@@ -988,16 +928,11 @@ static void
 verify_pumped(struct supervisor *s, struct session *sess)
 {
 	struct sup_verify	*v;
-	size_t			 i;
 
 	TAILQ_FOREACH(v, &s->verifies, entry) {
-		for (i = 0; i < PROFILE_MAX_FORWARDS; i++) {
-			if (session_state(sess) == SESSION_DEAD)
-				return;
-			if (v->probe[i] != NULL && probe_session(v->probe[i]) == sess &&
-			    !probe_idle(v->probe[i]))
-				probe_step(v->probe[i]);
-		}
+		probe_pump_all(v->probe, PROFILE_MAX_FORWARDS, sess);
+		if (session_state(sess) == SESSION_DEAD)
+			return;
 		if (v->phase == VERIFY_REPORTED)
 			verify_schedule(v);	/* an orphaned open may have resolved */
 	}
@@ -1008,7 +943,6 @@ static void
 verify_session_dead(struct supervisor *s, struct session *sess)
 {
 	struct sup_verify	*v;
-	size_t			 i;
 
 	TAILQ_FOREACH(v, &s->verifies, entry) {
 		if (v->phase == VERIFY_PROBING || v->phase == VERIFY_PAUSED) {
@@ -1016,9 +950,7 @@ verify_session_dead(struct supervisor *s, struct session *sess)
 			memset(v->passed, 0, sizeof v->passed);
 			v->fail_code = 0;
 		}
-		for (i = 0; i < PROFILE_MAX_FORWARDS; i++)
-			if (v->probe[i] != NULL && probe_session(v->probe[i]) == sess)
-				probe_session_lost(v->probe[i]);
+		probe_session_lost_all(v->probe, PROFILE_MAX_FORWARDS, sess);
 		verify_schedule(v);
 	}
 }
@@ -1057,7 +989,7 @@ supervisor_verify(struct supervisor *s, int timeout_ms, int flags, supervisor_ve
 	v->timeout_ms = timeout_ms;
 	v->done = done;
 	v->arg = arg;
-	clock_gettime(CLOCK_MONOTONIC, &v->started);
+	clock_mark(&v->started);
 	v->ev_timer = evtimer_new(s->base, verify_timer_cb, v);
 	v->ev_work = event_new(s->base, -1, 0, verify_work_cb, v);
 	if (v->ev_timer == NULL || v->ev_work == NULL) {

@@ -26,7 +26,7 @@ P=$T/cfg/connect/s.ini
 norm() {
 	sed -e 's/^[0-9-]* [0-9:.]* connect\(\[[0-9]*\]\)\{0,1\}: /connect: /' -e "s|^$CONNECT: |connect: |" \
 	    -e "s|^$TOP/connect/connect: |connect: |" \
-	    -e "s|$T/cfg/connect|~/.config/connect|g" -e "s|$T/|~/.ssh/|g" \
+	    -e "s|$T/cfg/connect|~/.config/connect|g" -e "s|$T/|~/.ssh/|g" -e "s|$HOME/|~/|g" \
 	    -e "s|$SSHD_USER@|user@|g" -e "s|user $SSHD_USER|user user|g" \
 	    -e "s/\([^0-9]\)$SSHD_PORT\([^0-9]\)/\12222\2/g" -e "s/\([^0-9]\)$SSHD_PORT\$/\12222/" \
 	    -e "s/\([^0-9]\)$L_BUSY\([^0-9]\)/\18080\2/g" -e "s/\([^0-9]\)$P_DEAD\([^0-9]\)/\19999\2/g" \

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <poll.h>
+#include <pwd.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "paths.h"
 #include "sshsock.h"
 #include "fwdspec.h"
 #include "profile.h"
@@ -817,15 +819,33 @@ test_user_home(void)
 	free(p);
 
 	setenv("HOME", "/h/me", 1);
-	UNIT_CHECK("expand ~/x", profile_expand_home("~/x", buf, sizeof buf) != NULL &&
+	UNIT_CHECK("expand ~/x", paths_expand("~/x", buf, sizeof buf) != NULL &&
 	    strcmp(buf, "/h/me/x") == 0, "got '%s'", buf);
-	UNIT_CHECK("expand ~", profile_expand_home("~", buf, sizeof buf) != NULL &&
+	UNIT_CHECK("expand ~", paths_expand("~", buf, sizeof buf) != NULL &&
 	    strcmp(buf, "/h/me") == 0, "got '%s'", buf);
-	UNIT_CHECK("expand /abs", profile_expand_home("/abs", buf, sizeof buf) != NULL &&
+	UNIT_CHECK("expand /abs", paths_expand("/abs", buf, sizeof buf) != NULL &&
 	    strcmp(buf, "/abs") == 0, "got '%s'", buf);
-	UNIT_CHECK("expand ~user untouched", profile_expand_home("~bob/x", buf, sizeof buf) !=
+	UNIT_CHECK("expand ~user untouched", paths_expand("~bob/x", buf, sizeof buf) !=
 	    NULL && strcmp(buf, "~bob/x") == 0, "got '%s'", buf);
-	UNIT_CHECK("expand: too small", profile_expand_home("~/x", buf, 5) == NULL, "not NULL");
+	UNIT_CHECK("expand: too small", paths_expand("~/x", buf, 5) == NULL, "not NULL");
+	UNIT_CHECK("expand %d/x (libssh's ~/.ssh)", paths_expand("%d/k", buf, sizeof buf) != NULL &&
+	    strcmp(buf, "/h/me/.ssh/k") == 0, "got '%s'", buf);
+	/* HOME unset or empty: the password database, as for a daemon started bare. */
+	{
+		struct passwd	*pw = getpwuid(getuid());
+		const char	*want = pw != NULL && pw->pw_dir[0] ? pw->pw_dir : "/";
+
+		unsetenv("HOME");
+		UNIT_CHECK("home: HOME unset is the passwd entry's", strcmp(paths_home(), want) == 0,
+		    "got '%s', want '%s'", paths_home(), want);
+		setenv("HOME", "", 1);
+		UNIT_CHECK("home: HOME empty is the passwd entry's", strcmp(paths_home(), want) == 0,
+		    "got '%s', want '%s'", paths_home(), want);
+		setenv("HOME", "/", 1);
+		UNIT_CHECK("expand with home /: ~/x is /x", paths_expand("~/x", buf, sizeof buf) !=
+		    NULL && strcmp(buf, "/x") == 0, "got '%s'", buf);
+		setenv("HOME", "/h/me", 1);
+	}
 }
 
 static void
@@ -1015,10 +1035,12 @@ test_find(void)
 	p = new_profile();
 	cause = NULL;
 	rc = profile_find(p, "connect-unit-no-such-profile", &cause);
-	UNIT_CHECK("find: message names ~/.ssh/config", rc == -1 && cause != NULL &&
-	    strstr(cause, "/.config/connect/connect-unit-no-such-profile.ini does not exist and "
-	    "~/.ssh/config has no 'Host connect-unit-no-such-profile' block") != NULL,
-	    "got '%s'", cause != NULL ? cause : "");
+	/* The file by its real path: the one $HOME names, which is the one read. */
+	snprintf(want, sizeof want, "/.config/connect/connect-unit-no-such-profile.ini does not "
+	    "exist and %s/.ssh/config has no 'Host connect-unit-no-such-profile' block",
+	    paths_home());
+	UNIT_CHECK("find: message names $HOME/.ssh/config", rc == -1 && cause != NULL &&
+	    strstr(cause, want) != NULL, "got '%s'", cause != NULL ? cause : "");
 	free(cause);
 	free(p);
 	setenv("CONNECT_SSH_CONFIG", cfg, 1);
@@ -1284,6 +1306,7 @@ main(void)
 	test_control();
 	test_sshsock();
 	unit_pressure(tmpdir);
+	unit_policy();
 	fuzz_replay("tests/fuzz/corpus");
 	cleanup();
 	return unit_failed != 0;

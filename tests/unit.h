@@ -18,6 +18,9 @@ extern int unit_failed;
 	if (cond) UNIT_PASS(name); else UNIT_FAIL(name, __VA_ARGS__); \
 } while (0)
 
+/* tests/unit-policy.c: retry delays, holding, window growth (lib/policy.c). */
+void	unit_policy(void);
+
 /* tests/unit-pressure.c: vis, the log's repeat guard, TCP timers, control SIGPIPE, pid-file race. */
 void	unit_pressure(const char *dir);
 
