@@ -74,14 +74,14 @@ struct supervisor {
 	int			 persistent;
 	supervisor_state_fn	 state_fn;
 	void			*state_arg;
-	TAILQ_HEAD(, sup_verify) verifies;	/* supervisor_verify() calls in progress */
+	struct verify_list	 verifies;	/* supervisor_verify() calls in progress */
+	struct verify_tunnel	 vt;		/* what they see of this tunnel */
 };
 
 static void	supervisor_connect(struct supervisor *);
-static void	verify_kick_all(struct supervisor *);
-static void	verify_pumped(struct supervisor *, struct session *);
-static void	verify_session_dead(struct supervisor *, struct session *);
-static void	verify_free_all(struct supervisor *);
+static struct session *verify_tunnel_session(struct supervisor *);
+static int	verify_tunnel_stopped(struct supervisor *, int *, const char **);
+static const char *verify_tunnel_waiting(struct supervisor *);
 
 
 const char *
@@ -105,7 +105,7 @@ supervisor_set_state(struct supervisor *s, enum supervisor_state st)
 	if (s->state_fn != NULL)
 		s->state_fn(s, st, s->state_arg);
 	if (st == SUP_STOPPING)
-		verify_kick_all(s);	/* they report the outcome */
+		verify_kick_all(&s->verifies, s->state == SUP_STOPPING);	/* they report the outcome */
 }
 
 struct supervisor *
@@ -119,6 +119,12 @@ supervisor_new(struct event_base *base, const struct profile *p)
 	s->p = p;
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->verifies);
+	s->vt.sup = s;
+	s->vt.base = base;
+	s->vt.p = p;
+	s->vt.session = verify_tunnel_session;
+	s->vt.stopped = verify_tunnel_stopped;
+	s->vt.waiting = verify_tunnel_waiting;
 	s->net_fd = -1;
 	clock_mark(&s->started_at);
 	return s;
@@ -264,7 +270,7 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 {
 	struct conn	*c;
 
-	verify_session_dead(s, sess);
+	verify_session_dead(&s->verifies, sess);
 	/*
 	 * Its conns end now: their clients see a close instead of a hang. Those
 	 * still waiting for their channel had nothing sent yet: they wait for the
@@ -365,7 +371,7 @@ supervisor_session_ready(struct supervisor *s, struct session *sess)
 		if (c->state == CONN_HELD)
 			conn_attach(c, sess);
 	}
-	verify_kick_all(s);
+	verify_kick_all(&s->verifies, s->state == SUP_STOPPING);
 }
 
 static void
@@ -395,7 +401,7 @@ supervisor_session_pumped(struct session *sess, void *arg)
 			conn_step(c);
 	}
 	if (session_state(sess) != SESSION_DEAD)
-		verify_pumped(s, sess);
+		verify_pumped(&s->verifies, sess);
 }
 
 static void
@@ -633,7 +639,7 @@ supervisor_free(struct supervisor *s)
 
 	if (s == NULL)
 		return;
-	verify_free_all(s);
+	verify_free_all(&s->verifies);
 	while ((c = TAILQ_FIRST(&s->conns)) != NULL) {
 		TAILQ_REMOVE(&s->conns, c, entry);
 		c->ch = NULL;	/* the session's ssh_free() owns channels */
@@ -662,349 +668,30 @@ supervisor_free(struct supervisor *s)
 	free(s);
 }
 
-/*
- * Readiness (supervisor_verify). Each call is a verification of its own:
- * WAITING for a READY session -> PROBING every forward not yet passed ->
- * REPORTED, with PAUSED between rounds under SUP_VERIFY_RETRY and back to
- * WAITING when the session is lost. Hooks in the session callbacks only
- * record and schedule; the work (starting probes, reporting, freeing)
- * runs from the verification's own zero timer, outside any callback.
- */
-#define VERIFY_RETRY_MS		1000
-#define VERIFY_PROBE_MAX_MS	10000	/* one probe's limit, whatever time is left */
+/* The verifications' view of this tunnel. */
+static struct session *
+verify_tunnel_session(struct supervisor *s)
+{
+	return s->sess;
+}
 
-enum verify_phase {
-	VERIFY_WAITING = 0,	/* for a READY session; ev_timer is the deadline */
-	VERIFY_PROBING,		/* probes out on the current session */
-	VERIFY_PAUSED,		/* SUP_VERIFY_RETRY: ev_timer is the pause before the next round */
-	VERIFY_REPORTED		/* done() called; freed once its probes are idle */
-};
-
-struct sup_verify {
-	TAILQ_ENTRY(sup_verify)	 entry;
-	struct supervisor	*s;
-	enum verify_phase	 phase;
-	int			 flags, timeout_ms;
-	struct timespec		 started;
-	supervisor_verify_fn	 done;
-	void			*arg;
-	struct event		*ev_timer;
-	struct event		*ev_work;	/* activated: act outside the callback that asked */
-	struct probe		*probe[PROFILE_MAX_FORWARDS];
-	int			 passed[PROFILE_MAX_FORWARDS];
-	int			 fail_code;	/* RETRY: the failure to report at the deadline */
-	char			 fail[1280];
-};
+static int
+verify_tunnel_stopped(struct supervisor *s, int *code, const char **why)
+{
+	*code = s->exit_code;
+	*why = s->error;
+	return s->state == SUP_STOPPING || s->state == SUP_STOPPED;
+}
 
 static const char *
-verify_phase_name(enum verify_phase ph)
+verify_tunnel_waiting(struct supervisor *s)
 {
-	static const char *const names[] = { "waiting", "probing", "paused", "reported" };
-
-	return (unsigned)ph < sizeof names / sizeof names[0] ? names[ph] : "?";
-}
-
-static void
-verify_set_phase(struct sup_verify *v, enum verify_phase ph)
-{
-	if (v->phase == ph)
-		return;
-	log_debug("verify %p: %s -> %s", (void *)v, verify_phase_name(v->phase),
-	    verify_phase_name(ph));
-	v->phase = ph;
-}
-
-/* Milliseconds left before the deadline (INT_MAX without one). */
-static int
-verify_left_ms(const struct sup_verify *v)
-{
-	double	left;
-
-	if (v->timeout_ms <= 0)
-		return INT_MAX;
-	left = v->timeout_ms - clock_since_s(&v->started) * 1000;
-	return left > 0 ? (int)left : 0;
-}
-
-static void
-verify_arm(struct sup_verify *v, int ms)
-{
-	struct timeval	tv;
-
-	evtimer_add(v->ev_timer, clock_tv(&tv, ms));
-}
-
-/*
- * Do the work soon, from the verification's own event. Activated, not a zero
- * timer: a stop activates the reaper, whose loopexit would end the loop
- * before a timer's next turn, and the outcome would never be reported.
- */
-static void
-verify_schedule(struct sup_verify *v)
-{
-	event_active(v->ev_work, EV_TIMEOUT, 0);
-}
-
-/* A session is READY, or the tunnel is stopping: every verification looks again. */
-static void
-verify_kick_all(struct supervisor *s)
-{
-	struct sup_verify	*v;
-
-	TAILQ_FOREACH(v, &s->verifies, entry) {
-		/* Stopping: the session goes with ssh_disconnect() before we run; so do its channels. */
-		if (s->state == SUP_STOPPING)
-			probe_session_lost_all(v->probe, PROFILE_MAX_FORWARDS, NULL);
-		verify_schedule(v);
-	}
-}
-
-static void
-verify_probe_done(struct probe *p, void *arg)
-{
-	(void)p;
-	verify_schedule(arg);
-}
-
-/* Back to waiting for a session, the deadline armed again. */
-static void
-verify_wait(struct sup_verify *v)
-{
-	verify_set_phase(v, VERIFY_WAITING);
-	evtimer_del(v->ev_timer);
-	if (v->timeout_ms > 0)
-		verify_arm(v, verify_left_ms(v));
-}
-
-static void
-verify_report(struct sup_verify *v, int code, const char *reason)
-{
-	evtimer_del(v->ev_timer);
-	verify_set_phase(v, VERIFY_REPORTED);
-	log_debug("verify %p: exit code %d%s%s", (void *)v, code, reason[0] ? ": " : "", reason);
-	v->done(v->s, code, reason, v->arg);
-}
-
-/*
- * Free idle probes, except (all = 0) those that passed on this session; the
- * verification itself once none is left (all = 1). Returns 1 if v is gone.
- */
-static int
-verify_reap(struct sup_verify *v, int all)
-{
-	size_t	i;
-	int	busy = 0;
-
-	for (i = 0; i < PROFILE_MAX_FORWARDS; i++) {
-		if (v->probe[i] == NULL)
-			continue;
-		if (!probe_idle(v->probe[i]) || (!all && v->passed[i])) {
-			busy += !probe_idle(v->probe[i]);
-			continue;
-		}
-		probe_free(v->probe[i]);
-		v->probe[i] = NULL;
-	}
-	if (!all || busy > 0)
-		return 0;
-	log_debug("verify %p: freed", (void *)v);
-	TAILQ_REMOVE(&v->s->verifies, v, entry);
-	event_free(v->ev_timer);
-	event_free(v->ev_work);
-	free(v);
-	return 1;
-}
-
-/* One probe per forward not passed yet, on the READY session. */
-static void
-verify_start_probes(struct sup_verify *v)
-{
-	struct supervisor	*s = v->s;
-	int			 left = verify_left_ms(v);
-	size_t			 i;
-
-	evtimer_del(v->ev_timer);
-	verify_reap(v, 0);	/* the last round's failures (a busy one is kept and re-judged) */
-	verify_set_phase(v, VERIFY_PROBING);
-	for (i = 0; i < s->p->nforwards; i++) {
-		if (v->passed[i] || v->probe[i] != NULL)
-			continue;
-		v->probe[i] = probe_start(s->base, s->sess, &s->p->forwards[i],
-		    left < VERIFY_PROBE_MAX_MS ? left : VERIFY_PROBE_MAX_MS, verify_probe_done, v);
-		if (v->probe[i] == NULL) {
-			verify_report(v, EX_OSERR, "out of memory");
-			return;
-		}
-	}
-	verify_schedule(v);	/* no forward left to probe: judge now */
-}
-
-/* Every probe of the round has a result: report, or pause before another round. */
-static void
-verify_judge(struct sup_verify *v)
-{
-	struct supervisor	*s = v->s;
-	struct probe		*p;
-	size_t			 i;
-	int			 code = 0, left;
-
-	for (i = 0; i < s->p->nforwards; i++)
-		if (v->probe[i] != NULL && probe_result(v->probe[i]) == PROBE_PENDING)
-			return;
-	for (i = 0; i < s->p->nforwards; i++) {
-		if ((p = v->probe[i]) == NULL || v->passed[i])
-			continue;
-		if (probe_result(p) == PROBE_OK) {
-			v->passed[i] = 1;
-		} else if (code == 0) {
-			code = probe_exit_code(p);
-			snprintf(v->fail, sizeof v->fail, "forward %s: %s", s->p->forwards[i].name,
-			    probe_message(p));
-		}
-	}
-	if (code == 0) {
-		verify_report(v, 0, "");
-		return;
-	}
-	left = verify_left_ms(v);
-	if (!(v->flags & SUP_VERIFY_RETRY) || left <= 0) {
-		verify_report(v, code, v->fail);
-		return;
-	}
-	log_debug("verify %p: %s; again in %d ms", (void *)v, v->fail, VERIFY_RETRY_MS);
-	v->fail_code = code;
-	verify_set_phase(v, VERIFY_PAUSED);
-	verify_arm(v, left < VERIFY_RETRY_MS ? left : VERIFY_RETRY_MS);
-}
-
-static void
-verify_work_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct sup_verify	*v = arg;
-	struct supervisor	*s = v->s;
-
-	(void)fd;
-	(void)what;
-	if (v->phase != VERIFY_REPORTED && (s->state == SUP_STOPPING || s->state == SUP_STOPPED))
-		verify_report(v, s->exit_code != 0 ? s->exit_code : EX_TEMPFAIL,
-		    s->exit_code != 0 ? s->error : "stopped before the tunnel was ready");
-	else if (v->phase == VERIFY_WAITING && s->sess != NULL &&
-	    session_state(s->sess) == SESSION_READY)
-		verify_start_probes(v);
-	else if (v->phase == VERIFY_PROBING)
-		verify_judge(v);
-	if (v->phase == VERIFY_REPORTED)
-		verify_reap(v, 1);
-}
-
-/* The deadline while waiting, or the end of a pause. */
-static void
-verify_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct sup_verify	*v = arg;
-	struct supervisor	*s = v->s;
-	char			 why[1400];
-
-	(void)fd;
-	(void)what;
-	if (v->phase == VERIFY_PAUSED && verify_left_ms(v) > 0) {
-		verify_wait(v);
-		verify_schedule(v);
-		return;
-	}
-	if (v->phase == VERIFY_PAUSED) {
-		verify_report(v, v->fail_code, v->fail);
-	} else {
-		snprintf(why, sizeof why, "not ready within %.1f s: %s", v->timeout_ms / 1000.0,
-		    s->last_logged[0] ? s->last_logged : s->sess != NULL ?
-		    "the SSH session is not up yet" : "no SSH session");
-		verify_report(v, EX_TEMPFAIL, why);
-	}
-	verify_reap(v, 1);
-}
-
-/* After each pump: every probe on this session moves; finished verifications free idle ones. */
-static void
-verify_pumped(struct supervisor *s, struct session *sess)
-{
-	struct sup_verify	*v;
-
-	TAILQ_FOREACH(v, &s->verifies, entry) {
-		probe_pump_all(v->probe, PROFILE_MAX_FORWARDS, sess);
-		if (session_state(sess) == SESSION_DEAD)
-			return;
-		if (v->phase == VERIFY_REPORTED)
-			verify_schedule(v);	/* an orphaned open may have resolved */
-	}
-}
-
-/* The session died: its probes lose their channels; the next READY session is probed afresh. */
-static void
-verify_session_dead(struct supervisor *s, struct session *sess)
-{
-	struct sup_verify	*v;
-
-	TAILQ_FOREACH(v, &s->verifies, entry) {
-		if (v->phase == VERIFY_PROBING || v->phase == VERIFY_PAUSED) {
-			verify_wait(v);	/* first: the probes' results below must not be judged */
-			memset(v->passed, 0, sizeof v->passed);
-			v->fail_code = 0;
-		}
-		probe_session_lost_all(v->probe, PROFILE_MAX_FORWARDS, sess);
-		verify_schedule(v);
-	}
-}
-
-/* From supervisor_free(): nothing is reported any more. */
-static void
-verify_free_all(struct supervisor *s)
-{
-	struct sup_verify	*v;
-	size_t			 i;
-
-	while ((v = TAILQ_FIRST(&s->verifies)) != NULL) {
-		for (i = 0; i < PROFILE_MAX_FORWARDS; i++) {
-			if (v->probe[i] == NULL)
-				continue;
-			probe_session_lost(v->probe[i]);	/* the session's ssh_free() owns channels */
-			probe_free(v->probe[i]);
-		}
-		TAILQ_REMOVE(&s->verifies, v, entry);
-		event_free(v->ev_timer);
-		event_free(v->ev_work);
-		free(v);
-	}
+	return s->last_logged;
 }
 
 int
 supervisor_verify(struct supervisor *s, int timeout_ms, int flags, supervisor_verify_fn done,
     void *arg)
 {
-	struct sup_verify	*v;
-
-	if ((v = calloc(1, sizeof *v)) == NULL)
-		return -1;
-	v->s = s;
-	v->flags = flags;
-	v->timeout_ms = timeout_ms;
-	v->done = done;
-	v->arg = arg;
-	clock_mark(&v->started);
-	v->ev_timer = evtimer_new(s->base, verify_timer_cb, v);
-	v->ev_work = event_new(s->base, -1, 0, verify_work_cb, v);
-	if (v->ev_timer == NULL || v->ev_work == NULL) {
-		if (v->ev_timer != NULL)
-			event_free(v->ev_timer);
-		if (v->ev_work != NULL)
-			event_free(v->ev_work);
-		free(v);
-		return -1;
-	}
-	TAILQ_INSERT_TAIL(&s->verifies, v, entry);
-	log_debug("verify %p: every forward of %s, within %d ms%s", (void *)v, s->p->name,
-	    timeout_ms, flags & SUP_VERIFY_RETRY ? ", retrying failures" : "");
-	if (timeout_ms > 0)
-		verify_arm(v, timeout_ms);
-	verify_schedule(v);
-	return 0;
+	return verify_start(&s->verifies, &s->vt, timeout_ms, flags, done, arg);
 }

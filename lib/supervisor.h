@@ -5,6 +5,7 @@
 #include <event2/event.h>
 
 #include "profile.h"
+#include "verify.h"
 
 enum supervisor_state {
 	SUP_NEW = 0,
@@ -97,9 +98,8 @@ const char *supervisor_error(const struct supervisor *s);
  * If the supervisor is freed first, done is never called.
  * Returns 0, or -1 on memory exhaustion (done will not be called).
  */
-#define SUP_VERIFY_RETRY	0x1
-typedef void (*supervisor_verify_fn)(struct supervisor *, int exit_code, const char *reason,
-	    void *arg);
+#define SUP_VERIFY_RETRY	VERIFY_RETRY
+typedef verify_done_fn	supervisor_verify_fn;
 int	supervisor_verify(struct supervisor *s, int timeout_ms, int flags,
 	    supervisor_verify_fn done, void *arg);
 
