@@ -27,6 +27,7 @@
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 
+#include "chan.h"
 #include "clock.h"
 #include "compat.h"
 #include "conn.h"
@@ -80,18 +81,11 @@ conn_set_state(struct conn *c, enum conn_state st)
 
 /* Channel data: take what fits; what we leave stays in libssh and is offered again. */
 static int
-conn_channel_data(ssh_session ssh, ssh_channel ch, void *data, uint32_t len, int is_stderr,
-    void *arg)
+conn_channel_data(void *arg, void *data, uint32_t len)
 {
 	struct conn	*c = arg;
 	struct evbuffer	*out;
 	size_t		 have, n, sent;
-
-	(void)ssh;
-	(void)ch;
-	if (is_stderr)
-		return (int)len;	/* direct-tcpip has no stderr; drop anything odd */
-	c->cb_seen = 1;
 	/*
 	 * The open confirmation and the first data can be handled in one libssh
 	 * pass, before conn_try_open() sees the channel open: keep that data.
@@ -131,29 +125,24 @@ conn_channel_data(ssh_session ssh, ssh_channel ch, void *data, uint32_t len, int
 }
 
 static void
-conn_channel_eof(ssh_session ssh, ssh_channel ch, void *arg)
+conn_channel_eof(void *arg)
 {
 	struct conn	*c = arg;
 
-	(void)ssh;
-	(void)ch;
 	log_debug("conn #%u: channel EOF from server", c->id);
-	c->cb_seen = 1;
-	c->remote_eof = 1;
 }
 
 static void
-conn_channel_close(ssh_session ssh, ssh_channel ch, void *arg)
+conn_channel_close(void *arg)
 {
 	struct conn	*c = arg;
 
-	(void)ssh;
-	(void)ch;
 	log_debug("conn #%u: channel closed by server", c->id);
-	c->cb_seen = 1;
-	c->remote_eof = 1;
-	c->remote_closed = 1;
 }
+
+static const struct chan_ops conn_channel_ops = {
+	conn_channel_data, conn_channel_eof, conn_channel_close
+};
 
 /* Read client bytes only while the channel can take them right away. */
 static void
@@ -177,9 +166,9 @@ static void
 conn_write_failed(struct conn *c)
 {
 	conn_want_read(c, 0);
-	if (c->remote_closed ||
-	    (ssh_channel_is_closed(c->ch) && ssh_is_connected(session_ssh(c->sess))))
-		c->remote_closed = c->remote_eof = 1;	/* "Remote channel is closed" */
+	if (c->chan.remote_closed ||
+	    (ssh_channel_is_closed(c->chan.ch) && ssh_is_connected(session_ssh(c->sess))))
+		c->chan.remote_closed = c->chan.remote_eof = 1;	/* "Remote channel is closed" */
 	else
 		conn_finish(c, ssh_get_error(session_ssh(c->sess)));
 }
@@ -188,10 +177,10 @@ conn_write_failed(struct conn *c)
 static void
 conn_send_eof(struct conn *c)
 {
-	if (!c->local_eof || c->eof_sent || c->remote_closed ||
+	if (!c->local_eof || c->eof_sent || c->chan.remote_closed ||
 	    (c->pending != NULL && evbuffer_get_length(c->pending) > 0))
 		return;
-	ssh_channel_send_eof(c->ch);
+	ssh_channel_send_eof(c->chan.ch);
 	c->eof_sent = 1;
 	log_debug("conn #%u: client EOF passed to server", c->id);
 	session_kick(c->sess);
@@ -212,13 +201,13 @@ conn_flush_pending(struct conn *c)
 
 	if (c->pending == NULL || (n = evbuffer_get_length(c->pending)) == 0)
 		return 1;
-	if (session_output_pending(c->sess) || (win = ssh_channel_window_size(c->ch)) == 0)
+	if (session_output_pending(c->sess) || (win = ssh_channel_window_size(c->chan.ch)) == 0)
 		return 0;
 	if (n > win)
 		n = win;
 	if ((p = evbuffer_pullup(c->pending, (ssize_t)n)) == NULL)
 		return 0;
-	if ((rc = ssh_channel_write(c->ch, p, (uint32_t)n)) < 0) {
+	if ((rc = ssh_channel_write(c->chan.ch, p, (uint32_t)n)) < 0) {
 		conn_write_failed(c);
 		return 0;
 	}
@@ -233,7 +222,7 @@ conn_flush_pending(struct conn *c)
 static void
 conn_push_up(struct conn *c)
 {
-	if (c->state != CONN_OPEN || c->remote_closed) {
+	if (c->state != CONN_OPEN || c->chan.remote_closed) {
 		conn_want_read(c, 0);
 		return;
 	}
@@ -245,7 +234,7 @@ conn_push_up(struct conn *c)
 	 * blocked. Toggling on every pump would cost two epoll_ctl calls each.
 	 */
 	if (!c->reading && !c->local_eof && !session_output_pending(c->sess) &&
-	    ssh_channel_window_size(c->ch) > 0)
+	    ssh_channel_window_size(c->chan.ch) > 0)
 		conn_want_read(c, 1);
 }
 
@@ -261,7 +250,7 @@ conn_local_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	if (c->state != CONN_OPEN || !conn_flush_pending(c) || c->state != CONN_OPEN ||
-	    session_output_pending(c->sess) || (win = ssh_channel_window_size(c->ch)) == 0) {
+	    session_output_pending(c->sess) || (win = ssh_channel_window_size(c->chan.ch)) == 0) {
 		conn_want_read(c, 0);	/* conn_push_up re-arms after a pump */
 		return;
 	}
@@ -280,7 +269,7 @@ conn_local_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_check_done(c);
 		return;
 	}
-	if ((rc = ssh_channel_write(c->ch, buf, (uint32_t)n)) < 0) {
+	if ((rc = ssh_channel_write(c->chan.ch, buf, (uint32_t)n)) < 0) {
 		conn_write_failed(c);
 		return;
 	}
@@ -319,7 +308,7 @@ conn_pull_down(struct conn *c)
 	out = bufferevent_get_output(c->bev);
 	while (c->down_blocked) {
 		/* Timeout 0: never waits; may run libssh callbacks (ours included) first. */
-		n = ssh_channel_read_timeout(c->ch, scratch, sizeof scratch, 0, 0);
+		n = ssh_channel_read_timeout(c->chan.ch, scratch, sizeof scratch, 0, 0);
 		if (n <= 0) {
 			c->down_blocked = 0;	/* nothing buffered (or EOF/closed) */
 			break;
@@ -342,7 +331,7 @@ conn_check_done(struct conn *c)
 	if (c->state != CONN_OPEN || c->bev == NULL)
 		return;
 	out = bufferevent_get_output(c->bev);
-	if (c->remote_eof && !c->local_shut && !c->down_blocked) {
+	if (c->chan.remote_eof && !c->local_shut && !c->down_blocked) {
 		if (evbuffer_get_length(out) == 0) {
 			shutdown(bufferevent_getfd(c->bev), SHUT_WR);
 			c->local_shut = 1;
@@ -350,7 +339,7 @@ conn_check_done(struct conn *c)
 		} else	/* be told when it is empty, not just low */
 			bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	}
-	if (c->local_shut && (c->eof_sent || c->remote_closed))
+	if (c->local_shut && (c->eof_sent || c->chan.remote_closed))
 		conn_finish(c, NULL);
 }
 
@@ -466,15 +455,10 @@ conn_try_open(struct conn *c)
 	const struct forward_spec	*fs = c->fwd->spec;
 	int				 rc;
 
-	rc = ssh_channel_open_forward(c->ch, fs->remote_host, fs->remote_port, "127.0.0.1",
+	rc = chan_open(&c->chan, fs->remote_host, fs->remote_port, "127.0.0.1",
 	    fs->local_port);
 	if (rc == SSH_AGAIN)
 		return;		/* the request is queued; the pump sends it and brings the answer */
-	if (rc != SSH_OK && c->cb_seen) {
-		/* Opened, answered and closed within one libssh pass: not a refusal. */
-		c->remote_eof = c->remote_closed = 1;
-		rc = SSH_OK;
-	}
 	if (rc != SSH_OK) {
 		char	raw[sizeof c->fwd->st.last_error];
 
@@ -508,18 +492,10 @@ conn_attach(struct conn *c, struct session *s)
 	if (c->ev_hold != NULL)
 		evtimer_del(c->ev_hold);
 	c->sess = s;
-	if ((c->ch = ssh_channel_new(session_ssh(s))) == NULL) {
+	if (chan_new(&c->chan, s, &conn_channel_ops, c) != 0) {
 		conn_finish(c, "cannot create a channel");
 		return;
 	}
-	/* Callbacks before the open: data arriving with the confirmation must not bypass them. */
-	memset(&c->cbs, 0, sizeof c->cbs);
-	c->cbs.userdata = c;
-	c->cbs.channel_data_function = conn_channel_data;
-	c->cbs.channel_eof_function = conn_channel_eof;
-	c->cbs.channel_close_function = conn_channel_close;
-	ssh_callbacks_init(&c->cbs);
-	ssh_set_channel_callbacks(c->ch, &c->cbs);
 	conn_set_state(c, CONN_OPENING);
 	conn_arm_timer(c, CONN_OPEN_TIMEOUT_MS);
 	conn_try_open(c);
@@ -531,12 +507,11 @@ int
 conn_rehold(struct conn *c)
 {
 	/* cb_seen: the server did answer (and may have sent data); orphan: the client left. */
-	if (c->state != CONN_OPENING || c->orphan || c->cb_seen || c->open_failed)
+	if (c->state != CONN_OPENING || c->orphan || c->chan.cb_seen || c->open_failed)
 		return 0;
 	if (c->ev_hold != NULL)
 		evtimer_del(c->ev_hold);
-	/* ssh_free() frees the channel with the session: forget it, as conn_detach does. */
-	c->ch = NULL;
+	chan_forget(&c->chan);	/* ssh_free() frees it with the session, as conn_detach */
 	c->sess = NULL;
 	conn_set_state(c, CONN_HELD);
 	return 1;
@@ -561,7 +536,7 @@ conn_grow_window(struct conn *c)
 	struct evbuffer	*out;
 	int		 n;
 
-	if (c->state != CONN_OPEN || c->bev == NULL || c->down_blocked || c->remote_eof)
+	if (c->state != CONN_OPEN || c->bev == NULL || c->down_blocked || c->chan.remote_eof)
 		return;
 	/* An adjust per channel per request would be one more packet and send() each (wrk). */
 	out = bufferevent_get_output(c->bev);
@@ -575,7 +550,7 @@ conn_grow_window(struct conn *c)
 	 * never waits (timeout 0) and usually finds nothing: our callback takes
 	 * data as it comes. What it does find goes to the client like any data.
 	 */
-	n = ssh_channel_read_timeout(c->ch, sink, sizeof sink, 0, 0);
+	n = ssh_channel_read_timeout(c->chan.ch, sink, sizeof sink, 0, 0);
 	if (n > 0 && evbuffer_add(out, sink, (size_t)n) == 0) {
 		conn_count(c, 0, (uint64_t)n);
 	}
@@ -630,7 +605,7 @@ conn_finish(struct conn *c, const char *why)
 		    sizeof abort_close) != 0)
 			shutdown(bufferevent_getfd(c->bev), SHUT_RDWR);
 	}
-	if (c->state == CONN_OPENING && c->ch != NULL && !c->open_failed) {
+	if (c->state == CONN_OPENING && c->chan.ch != NULL && !c->open_failed) {
 		if (c->orphan)
 			return;
 		c->orphan = 1;
@@ -647,8 +622,7 @@ conn_finish(struct conn *c, const char *why)
 void
 conn_detach(struct conn *c, const char *why)
 {
-	/* ssh_free() frees the channel without calling back: forget it, call nothing on it. */
-	c->ch = NULL;
+	chan_forget(&c->chan);	/* ssh_free() frees it without calling back */
 	c->sess = NULL;
 	c->orphan = 0;
 	conn_finish(c, why);
@@ -663,15 +637,7 @@ conn_close(struct conn *c, const char *why)
 void
 conn_free(struct conn *c)
 {
-	if (c->ch != NULL) {
-		/* Callbacks off first: libssh keeps the channel until the server's CLOSE arrives. */
-		ssh_remove_channel_callbacks(c->ch, &c->cbs);
-		if (!c->remote_closed && ssh_channel_is_open(c->ch))
-			ssh_channel_close(c->ch);
-		ssh_channel_free(c->ch);
-		if (c->sess != NULL)
-			session_kick(c->sess);
-	}
+	chan_free(&c->chan);
 	if (c->ev_hold != NULL)
 		event_free(c->ev_hold);
 	if (c->ev_read != NULL)

@@ -7,8 +7,9 @@
 #include <time.h>
 
 #include <event2/event.h>
-#include <libssh/callbacks.h>
 #include <libssh/libssh.h>
+
+#include "chan.h"
 
 struct forward;
 struct session;
@@ -60,8 +61,7 @@ struct conn {
 	enum conn_state	 state;
 	struct forward	*fwd;
 	struct session	*sess;
-	ssh_channel	 ch;
-	struct ssh_channel_callbacks_struct cbs;
+	struct chan	 chan;		/* its remote_eof, remote_closed and cb_seen are ours to read */
 	struct bufferevent *bev;	/* the client socket, for writing (down) */
 	struct event	*ev_read;	/* the client socket, for reading (up) */
 	int		 reading;	/* ev_read is armed */
@@ -71,13 +71,10 @@ struct conn {
 
 	int		 local_eof;	/* client shut its write side */
 	int		 eof_sent;	/* ... and we passed that on as channel EOF */
-	int		 remote_eof;	/* channel EOF received */
-	int		 remote_closed;	/* channel CLOSE received */
 	int		 local_shut;	/* we shut the client's read side down (shutdown SHUT_WR) */
 	int		 down_blocked;	/* libssh holds channel data we had no room for */
 	int		 orphan;	/* died while opening: close the channel once the open resolves */
 	int		 open_failed;	/* the server refused the channel */
-	int		 cb_seen;	/* a channel callback ran (the open did succeed) */
 	struct evbuffer	*pending;	/* client bytes the channel did not take (rekey) */
 	uint64_t	 up, down;
 	uint64_t	 down_at_grow;	/* c->down when the window was last grown */

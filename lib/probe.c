@@ -18,6 +18,7 @@
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 
+#include "chan.h"
 #include "clock.h"
 #include "log.h"
 #include "probe.h"
@@ -39,11 +40,7 @@ struct probe {
 	void				*arg;
 	struct event			*ev_timeout;
 
-	ssh_channel			 ch;
-	struct ssh_channel_callbacks_struct cbs;
-	int				 cb_seen;	/* a channel callback ran: the open succeeded */
-	int				 remote_eof;
-	int				 remote_closed;
+	struct chan			 chan;
 	int				 open_answered;	/* accepted or refused by the server */
 	int				 open_pending;	/* DONE while the open is unanswered */
 
@@ -86,16 +83,6 @@ probe_set_state(struct probe *p, enum probe_state st)
 	p->state = st;
 }
 
-/* Send CLOSE now if the channel is open; once closed, libssh frees it with the server's CLOSE. */
-static void
-probe_close_channel(struct probe *p)
-{
-	if (p->ch == NULL || p->remote_closed || !ssh_channel_is_open(p->ch))
-		return;
-	ssh_channel_close(p->ch);
-	session_kick(p->sess);
-}
-
 /* The result is known: close, report. First result wins. */
 static void
 probe_finish(struct probe *p, enum probe_result r, const char *fmt, ...)
@@ -116,26 +103,22 @@ probe_finish(struct probe *p, enum probe_result r, const char *fmt, ...)
 	vis_str(p->msg, sizeof p->msg, raw);
 	if (p->ev_timeout != NULL)
 		evtimer_del(p->ev_timeout);
-	if (!p->open_answered && p->ch != NULL)
+	if (!p->open_answered && p->chan.ch != NULL)
 		p->open_pending = 1;	/* closed in probe_try_open() once the server answers */
 	else
-		probe_close_channel(p);
+		chan_close(&p->chan);
 	probe_set_state(p, PROBE_DONE);
 	p->fn(p, p->arg);
 }
 
-/* Record, never act: these run inside libssh's packet handling. */
+/* Record, never act: this runs inside libssh's packet handling. */
 static int
-probe_channel_data(ssh_session ssh, ssh_channel ch, void *data, uint32_t len, int is_stderr,
-    void *arg)
+probe_channel_data(void *arg, void *data, uint32_t len)
 {
 	struct probe	*p = arg;
 	size_t		 room = sizeof p->reply - 1 - p->reply_len;
 
-	(void)ssh;
-	(void)ch;
-	p->cb_seen = 1;
-	if (is_stderr || p->result != PROBE_PENDING)
+	if (p->result != PROBE_PENDING)
 		return (int)len;
 	/* Only the status line matters: keep the start, drop the rest. */
 	if (room > 0 && memchr(p->reply, '\n', p->reply_len) == NULL) {
@@ -148,25 +131,8 @@ probe_channel_data(ssh_session ssh, ssh_channel ch, void *data, uint32_t len, in
 	return (int)len;
 }
 
-static void
-probe_channel_eof(ssh_session ssh, ssh_channel ch, void *arg)
-{
-	struct probe	*p = arg;
-
-	(void)ssh;
-	(void)ch;
-	p->cb_seen = p->remote_eof = 1;
-}
-
-static void
-probe_channel_close(ssh_session ssh, ssh_channel ch, void *arg)
-{
-	struct probe	*p = arg;
-
-	(void)ssh;
-	(void)ch;
-	p->cb_seen = p->remote_eof = p->remote_closed = 1;
-}
+/* EOF and CLOSE only set the channel's flags, which the steps read. */
+static const struct chan_ops probe_channel_ops = { probe_channel_data, NULL, NULL };
 
 /* Printable start of what came back, for a message. */
 static const char *
@@ -212,11 +178,11 @@ probe_read(struct probe *p)
 		probe_finish(p, PROBE_BAD_REPLY, "%s:%d: GET %s: the reply is not HTTP ('%s')",
 		    fs->remote_host, fs->remote_port, fs->health_path,
 		    probe_reply_excerpt(p, ex, sizeof ex));
-	else if (p->remote_eof && p->reply_len > 0)
+	else if (p->chan.remote_eof && p->reply_len > 0)
 		probe_finish(p, PROBE_BAD_REPLY, "%s:%d: GET %s: the reply ended before a status "
 		    "line ('%s')", fs->remote_host, fs->remote_port, fs->health_path,
 		    probe_reply_excerpt(p, ex, sizeof ex));
-	else if (p->remote_eof)
+	else if (p->chan.remote_eof)
 		probe_finish(p, PROBE_BAD_REPLY, "%s:%d: GET %s: closed without answering",
 		    fs->remote_host, fs->remote_port, fs->health_path);
 }
@@ -230,7 +196,7 @@ probe_send(struct probe *p)
 	int		rc;
 
 	while (p->req_sent < p->req_len) {
-		if (p->remote_eof) {	/* the service hung up on us before we could ask */
+		if (p->chan.remote_eof) {	/* the service hung up on us before we could ask */
 			probe_read(p);
 			if (p->result == PROBE_PENDING)
 				probe_finish(p, PROBE_BAD_REPLY, "%s:%d: GET %s: closed without "
@@ -238,14 +204,14 @@ probe_send(struct probe *p)
 				    p->fs->health_path);
 			return;
 		}
-		if ((win = ssh_channel_window_size(p->ch)) == 0)
+		if ((win = ssh_channel_window_size(p->chan.ch)) == 0)
 			return;		/* the next pump may bring a window adjust */
 		n = p->req_len - p->req_sent;
 		if (n > win)
 			n = win;
-		rc = ssh_channel_write(p->ch, p->req + p->req_sent, (uint32_t)n);
+		rc = ssh_channel_write(p->chan.ch, p->req + p->req_sent, (uint32_t)n);
 		if (rc < 0) {
-			p->remote_eof = p->remote_closed = 1;	/* "Remote channel is closed" */
+			p->chan.remote_eof = p->chan.remote_closed = 1;	/* "Remote channel is closed" */
 			continue;
 		}
 		if (rc == 0)
@@ -265,21 +231,16 @@ probe_try_open(struct probe *p)
 	ssh_session			 ssh = session_ssh(p->sess);
 	int				 rc;
 
-	rc = ssh_channel_open_forward(p->ch, fs->remote_host, fs->remote_port, "127.0.0.1", 0);
+	rc = chan_open(&p->chan, fs->remote_host, fs->remote_port, "127.0.0.1", 0);
 	if (rc == SSH_AGAIN)
 		return;
 	p->open_answered = 1;
-	if (rc != SSH_OK && p->cb_seen) {
-		/* Opened, answered and closed within one libssh pass: not a refusal. */
-		p->remote_eof = p->remote_closed = 1;
-		rc = SSH_OK;
-	}
 	if (p->open_pending) {		/* we gave up waiting; now the channel can be closed */
 		p->open_pending = 0;
 		log_debug("probe %s: the channel open was answered late (%s); %s", fs->name,
 		    rc == SSH_OK ? "accepted" : "refused", rc == SSH_OK ? "closing it" : "done");
 		if (rc == SSH_OK)
-			probe_close_channel(p);
+			chan_close(&p->chan);
 		return;
 	}
 	if (rc != SSH_OK) {
@@ -344,21 +305,14 @@ probe_start(struct event_base *base, struct session *s, const struct forward_spe
 	    v6 ? "]" : "");
 	log_debug("probe %s: opening a channel to %s:%d%s%s", fs->name, fs->remote_host,
 	    fs->remote_port, fs->health_path[0] ? " for GET " : "", fs->health_path);
-	if ((p->ch = ssh_channel_new(session_ssh(s))) == NULL) {
+	if (chan_new(&p->chan, s, &probe_channel_ops, p) != 0) {
 		probe_finish(p, PROBE_SESSION_LOST, "%s:%d: cannot make a channel: %s",
 		    fs->remote_host, fs->remote_port, ssh_get_error(session_ssh(s)));
 		return p;
 	}
-	/* Callbacks before the open: data arriving with the confirmation must not bypass them. */
-	p->cbs.userdata = p;
-	p->cbs.channel_data_function = probe_channel_data;
-	p->cbs.channel_eof_function = probe_channel_eof;
-	p->cbs.channel_close_function = probe_channel_close;
-	ssh_callbacks_init(&p->cbs);
-	ssh_set_channel_callbacks(p->ch, &p->cbs);
 	evtimer_add(p->ev_timeout, clock_tv(&tv, timeout_ms));
 	probe_try_open(p);
-	if (p->ch != NULL)
+	if (p->chan.ch != NULL)
 		session_kick(s);	/* we run outside the pump: get the request sent */
 	return p;
 }
@@ -366,7 +320,7 @@ probe_start(struct event_base *base, struct session *s, const struct forward_spe
 void
 probe_step(struct probe *p)
 {
-	if (p->ch == NULL)
+	if (p->chan.ch == NULL)
 		return;
 	switch (p->state) {
 	case PROBE_OPENING:
@@ -388,8 +342,7 @@ probe_step(struct probe *p)
 void
 probe_session_lost(struct probe *p)
 {
-	/* ssh_free() frees the channel with the session: forget it, call nothing on it. */
-	p->ch = NULL;
+	chan_forget(&p->chan);	/* ssh_free() frees it with the session */
 	p->open_pending = 0;
 	probe_finish(p, PROBE_SESSION_LOST, "%s:%d: the SSH session was lost during the probe",
 	    p->fs->remote_host, p->fs->remote_port);
@@ -406,14 +359,7 @@ probe_free(struct probe *p)
 {
 	if (p == NULL)
 		return;
-	if (p->ch != NULL) {
-		/* Callbacks off first: libssh keeps the channel until the server's CLOSE arrives. */
-		ssh_remove_channel_callbacks(p->ch, &p->cbs);
-		if (!p->remote_closed && ssh_channel_is_open(p->ch))
-			ssh_channel_close(p->ch);
-		ssh_channel_free(p->ch);
-		session_kick(p->sess);
-	}
+	chan_free(&p->chan);
 	if (p->ev_timeout != NULL)
 		event_free(p->ev_timeout);
 	free(p);

@@ -642,7 +642,7 @@ supervisor_free(struct supervisor *s)
 	verify_free_all(&s->verifies);
 	while ((c = TAILQ_FIRST(&s->conns)) != NULL) {
 		TAILQ_REMOVE(&s->conns, c, entry);
-		c->ch = NULL;	/* the session's ssh_free() owns channels */
+		chan_forget(&c->chan);	/* the session's ssh_free() owns channels */
 		conn_free(c);
 	}
 	if (s->dead_sess != NULL)
