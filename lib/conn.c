@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -37,10 +38,73 @@
 #include "session.h"
 #include "vis.h"
 
+struct conn {
+	TAILQ_ENTRY(conn) entry;	/* in the owner's conn_list */
+	unsigned	 id;
+	enum conn_state	 state;
+	struct forward	*fwd;
+	struct session	*sess;
+	struct chan	 chan;		/* its remote_eof, remote_closed and cb_seen are ours to read */
+	struct bufferevent *bev;	/* the client socket, for writing (down) */
+	struct event	*ev_read;	/* the client socket, for reading (up) */
+	int		 reading;	/* ev_read is armed */
+	struct event	*ev_hold;
+	conn_dead_fn	 dead_fn;
+	void		*dead_arg;
+
+	int		 local_eof;	/* client shut its write side */
+	int		 eof_sent;	/* ... and we passed that on as channel EOF */
+	int		 local_shut;	/* we shut the client's read side down (shutdown SHUT_WR) */
+	int		 down_blocked;	/* libssh holds channel data we had no room for */
+	int		 orphan;	/* died while opening: close the channel once the open resolves */
+	int		 open_failed;	/* the server refused the channel */
+	struct evbuffer	*pending;	/* client bytes the channel did not take (rekey) */
+	uint64_t	 up, down;
+	uint64_t	 down_at_grow;	/* c->down when the window was last grown */
+	int		 window_grown;	/* grown at least once */
+	struct timespec	 accepted;	/* CLOCK_MONOTONIC: the hold time counts from here */
+};
+
 static unsigned	conn_next_id = 1;
 
 static void	conn_finish(struct conn *, const char *);
 static void	conn_check_done(struct conn *);
+
+void
+conn_list_add(struct conn_list *l, struct conn *c)
+{
+	TAILQ_INSERT_TAIL(l, c, entry);
+}
+
+void
+conn_list_remove(struct conn_list *l, struct conn *c)
+{
+	TAILQ_REMOVE(l, c, entry);
+}
+
+struct conn *
+conn_next(const struct conn *c)
+{
+	return TAILQ_NEXT(c, entry);
+}
+
+enum conn_state
+conn_state(const struct conn *c)
+{
+	return c->state;
+}
+
+struct session *
+conn_session(const struct conn *c)
+{
+	return c->sess;
+}
+
+const char *
+conn_forward_name(const struct conn *c)
+{
+	return c->fwd->spec->name;
+}
 
 const char *
 conn_state_name(enum conn_state st)
@@ -62,8 +126,7 @@ conn_count(struct conn *c, uint64_t up, uint64_t down)
 {
 	c->up += up;
 	c->down += down;
-	c->fwd->st.bytes_up += up;
-	c->fwd->st.bytes_down += down;
+	forward_count(c->fwd, up, down);
 }
 
 /* The one place a conn's state changes. */
@@ -404,6 +467,7 @@ conn_new(struct event_base *base, struct forward *fwd, evutil_socket_t fd, conn_
 		free(c);
 		return NULL;
 	}
+	forward_conn_opened(fwd);
 	log_debug("conn #%u: accepted on forward %s", c->id, fwd->spec->name);
 	return c;
 }
@@ -460,14 +524,14 @@ conn_try_open(struct conn *c)
 	if (rc == SSH_AGAIN)
 		return;		/* the request is queued; the pump sends it and brings the answer */
 	if (rc != SSH_OK) {
-		char	raw[sizeof c->fwd->st.last_error];
+		char	raw[1024], why[1024];
 
-		c->fwd->st.failures++;
 		/* The server's reason is its text: printable only (status shows it). */
 		snprintf(raw, sizeof raw, "channel to %s:%d refused: %s", fs->remote_host,
 		    fs->remote_port, ssh_get_error(session_ssh(c->sess)));
-		vis_str(c->fwd->st.last_error, sizeof c->fwd->st.last_error, raw);
-		log_warn("forward %s: %s", fs->name, c->fwd->st.last_error);
+		vis_str(why, sizeof why, raw);
+		forward_refused(c->fwd, why);
+		log_warn("forward %s: %s", fs->name, why);
 		c->open_failed = 1;
 		conn_finish(c, "channel open refused");
 		return;
@@ -629,6 +693,13 @@ conn_detach(struct conn *c, const char *why)
 }
 
 void
+conn_forget(struct conn *c)
+{
+	chan_forget(&c->chan);
+	c->sess = NULL;
+}
+
+void
 conn_close(struct conn *c, const char *why)
 {
 	conn_finish(c, why);
@@ -637,6 +708,7 @@ conn_close(struct conn *c, const char *why)
 void
 conn_free(struct conn *c)
 {
+	forward_conn_closed(c->fwd);
 	chan_free(&c->chan);
 	if (c->ev_hold != NULL)
 		event_free(c->ev_hold);

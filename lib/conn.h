@@ -4,12 +4,8 @@
 
 #include <sys/queue.h>
 #include <stdint.h>
-#include <time.h>
 
 #include <event2/event.h>
-#include <libssh/libssh.h>
-
-#include "chan.h"
 
 struct forward;
 struct session;
@@ -55,34 +51,17 @@ struct conn;
 /* Told once when a conn becomes DEAD; the owner then frees it from a fresh event. */
 typedef void (*conn_dead_fn)(struct conn *, void *arg);
 
-struct conn {
-	TAILQ_ENTRY(conn) entry;	/* the supervisor's list; every other field is conn.c's */
-	unsigned	 id;
-	enum conn_state	 state;
-	struct forward	*fwd;
-	struct session	*sess;
-	struct chan	 chan;		/* its remote_eof, remote_closed and cb_seen are ours to read */
-	struct bufferevent *bev;	/* the client socket, for writing (down) */
-	struct event	*ev_read;	/* the client socket, for reading (up) */
-	int		 reading;	/* ev_read is armed */
-	struct event	*ev_hold;
-	conn_dead_fn	 dead_fn;
-	void		*dead_arg;
-
-	int		 local_eof;	/* client shut its write side */
-	int		 eof_sent;	/* ... and we passed that on as channel EOF */
-	int		 local_shut;	/* we shut the client's read side down (shutdown SHUT_WR) */
-	int		 down_blocked;	/* libssh holds channel data we had no room for */
-	int		 orphan;	/* died while opening: close the channel once the open resolves */
-	int		 open_failed;	/* the server refused the channel */
-	struct evbuffer	*pending;	/* client bytes the channel did not take (rekey) */
-	uint64_t	 up, down;
-	uint64_t	 down_at_grow;	/* c->down when the window was last grown */
-	int		 window_grown;	/* grown at least once */
-	struct timespec	 accepted;	/* CLOCK_MONOTONIC: the hold time counts from here */
-};
-
+/* The owner's list of conns (the supervisor's): walked with conn_first() and conn_next(). */
 TAILQ_HEAD(conn_list, conn);
+void	conn_list_add(struct conn_list *l, struct conn *c);
+void	conn_list_remove(struct conn_list *l, struct conn *c);
+struct conn *conn_next(const struct conn *c);
+
+enum conn_state conn_state(const struct conn *c);
+/* The session it is attached to, NULL while held. */
+struct session *conn_session(const struct conn *c);
+/* Its forward's name, for messages. */
+const char *conn_forward_name(const struct conn *c);
 
 /* Wrap an accepted socket (state HELD). Returns NULL on memory exhaustion (fd closed). */
 struct conn *conn_new(struct event_base *base, struct forward *fwd, evutil_socket_t fd,
@@ -111,6 +90,9 @@ void	conn_step(struct conn *c);
 
 /* The session is gone (its channels with it): close the local side now. */
 void	conn_detach(struct conn *c, const char *why);
+
+/* Its session is being freed with it (the tunnel goes away): forget the channel. */
+void	conn_forget(struct conn *c);
 
 /* End it (shutdown, hold limit): close both sides. */
 void	conn_close(struct conn *c, const char *why);

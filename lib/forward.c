@@ -87,6 +87,33 @@ forward_bind(struct forward *f, struct event_base *base, const struct forward_sp
 }
 
 void
+forward_conn_opened(struct forward *f)
+{
+	f->st.conns_open++;
+}
+
+void
+forward_conn_closed(struct forward *f)
+{
+	if (f->st.conns_open > 0)
+		f->st.conns_open--;
+}
+
+void
+forward_count(struct forward *f, uint64_t up, uint64_t down)
+{
+	f->st.bytes_up += up;
+	f->st.bytes_down += down;
+}
+
+void
+forward_refused(struct forward *f, const char *why)
+{
+	f->st.failures++;
+	snprintf(f->st.last_error, sizeof f->st.last_error, "%s", why);
+}
+
+void
 forward_disable(struct forward *f)
 {
 	listener_disable(&f->lst);

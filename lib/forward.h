@@ -40,6 +40,16 @@ struct forward {
 int	forward_bind(struct forward *f, struct event_base *base, const struct forward_spec *spec,
 	    forward_accept_fn fn, void *arg, char **cause);
 
+/*
+ * The counters status shows, written here only: a connection taken on and
+ * let go (conn.c, once each), bytes moved, a channel the server refused
+ * (why: printable, kept as last_error).
+ */
+void	forward_conn_opened(struct forward *f);
+void	forward_conn_closed(struct forward *f);
+void	forward_count(struct forward *f, uint64_t up, uint64_t down);
+void	forward_refused(struct forward *f, const char *why);
+
 /* Stop accepting for a while (shutting down) or for good. */
 void	forward_disable(struct forward *f);
 void	forward_close(struct forward *f);

@@ -163,8 +163,8 @@ supervisor_held(const struct supervisor *s)
 	const struct conn	*c;
 	unsigned		 n = 0;
 
-	TAILQ_FOREACH(c, &s->conns, entry)
-		n += c->state == CONN_HELD;
+	for (c = TAILQ_FIRST(&s->conns); c != NULL; c = conn_next(c))
+		n += conn_state(c) == CONN_HELD;
 	return n;
 }
 
@@ -176,7 +176,7 @@ supervisor_held(const struct supervisor *s)
 static void
 supervisor_hold(struct supervisor *s, struct conn *c, const char *why)
 {
-	const char	*name = c->fwd->spec->name;
+	const char	*name = conn_forward_name(c);
 	unsigned	 held = supervisor_held(s);
 	long		 left;
 
@@ -209,8 +209,7 @@ supervisor_accept(struct forward *f, evutil_socket_t fd, void *arg)
 		log_warn("forward %s: out of memory for a new connection", f->spec->name);
 		return;
 	}
-	TAILQ_INSERT_TAIL(&s->conns, c, entry);
-	f->st.conns_open++;
+	conn_list_add(&s->conns, c);
 	if (s->sess != NULL && session_state(s->sess) == SESSION_READY) {
 		conn_attach(c, s->sess);
 		return;
@@ -276,8 +275,8 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 	 * still waiting for their channel had nothing sent yet: they wait for the
 	 * next session, within what is left of their hold time.
 	 */
-	TAILQ_FOREACH(c, &s->conns, entry) {
-		if (c->sess != sess)
+	for (c = TAILQ_FIRST(&s->conns); c != NULL; c = conn_next(c)) {
+		if (conn_session(c) != sess)
 			continue;
 		if (s->state != SUP_STOPPING && conn_rehold(c))
 			supervisor_hold(s, c, "the session was lost before its channel opened");
@@ -367,8 +366,8 @@ supervisor_session_ready(struct supervisor *s, struct session *sess)
 	s->last_error_at = s->last_logged_at;
 	s->last_logged[0] = '\0';
 	supervisor_set_state(s, SUP_READY);
-	TAILQ_FOREACH(c, &s->conns, entry) {
-		if (c->state == CONN_HELD)
+	for (c = TAILQ_FIRST(&s->conns); c != NULL; c = conn_next(c)) {
+		if (conn_state(c) == CONN_HELD)
 			conn_attach(c, sess);
 	}
 	verify_kick_all(&s->verifies, s->state == SUP_STOPPING);
@@ -394,10 +393,10 @@ supervisor_session_pumped(struct session *sess, void *arg)
 	struct supervisor	*s = arg;
 	struct conn		*c;
 
-	TAILQ_FOREACH(c, &s->conns, entry) {
+	for (c = TAILQ_FIRST(&s->conns); c != NULL; c = conn_next(c)) {
 		if (session_state(sess) == SESSION_DEAD)
 			break;
-		if (c->sess == sess)
+		if (conn_session(c) == sess)
 			conn_step(c);
 	}
 	if (session_state(sess) != SESSION_DEAD)
@@ -525,11 +524,10 @@ supervisor_reap_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	for (c = TAILQ_FIRST(&s->conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (c->state != CONN_DEAD)
+		next = conn_next(c);
+		if (conn_state(c) != CONN_DEAD)
 			continue;
-		TAILQ_REMOVE(&s->conns, c, entry);
-		c->fwd->st.conns_open--;
+		conn_list_remove(&s->conns, c);
 		conn_free(c);
 	}
 	if (s->dead_sess != NULL) {
@@ -567,7 +565,7 @@ supervisor_shutdown(struct supervisor *s, const char *why)
 	for (i = 0; i < s->nfwd; i++)
 		forward_close(&s->fwd[i]);
 	/* The session goes with ssh_disconnect(): channels need no close of their own. */
-	TAILQ_FOREACH(c, &s->conns, entry)
+	for (c = TAILQ_FIRST(&s->conns); c != NULL; c = conn_next(c))
 		conn_detach(c, "stopping");
 	if (s->ev_reap != NULL)
 		event_active(s->ev_reap, EV_TIMEOUT, 0);
@@ -641,8 +639,8 @@ supervisor_free(struct supervisor *s)
 		return;
 	verify_free_all(&s->verifies);
 	while ((c = TAILQ_FIRST(&s->conns)) != NULL) {
-		TAILQ_REMOVE(&s->conns, c, entry);
-		chan_forget(&c->chan);	/* the session's ssh_free() owns channels */
+		conn_list_remove(&s->conns, c);
+		conn_forget(c);		/* the session's ssh_free() owns channels */
 		conn_free(c);
 	}
 	if (s->dead_sess != NULL)
