@@ -53,32 +53,36 @@ init_mkdirs(char *dir)
 	return mkdir(dir, 0700) == -1 && errno != EEXIST ? -1 : 0;
 }
 
-static int
-cmd_init_exec(struct cmd_opts *o)
-{
-	struct profile	*p;
-	const char	*name = NULL, *host = NULL, *v;
-	char		 path[PATH_MAX], tmp[PATH_MAX + 16], dir[PATH_MAX], text[4096], *slash;
-	char		*cause = NULL, port[16] = "", *msg, *colon;
-	int		 i, force = 0, missing = 0, fd, rc = 0;
-	size_t		 len;
-	time_t		 now = time(NULL);
+/* What `init` was asked to write. */
+struct init_args {
+	const char	*name, *host;
+	char		 port[16];
+	int		 force;
+};
 
+/* The options after `init`: into a (and o's id, user, identity). Returns 0 or EX_USAGE. */
+static int
+init_parse(struct cmd_opts *o, struct init_args *a)
+{
+	const char	*v;
+	int		 i, missing = 0;
+
+	memset(a, 0, sizeof *a);
 	for (i = 0; i < o->argc; i++) {
 		if ((v = init_value(o, &i, "--id", 0, &missing)) != NULL)
 			o->studio_id = v;
 		else if ((v = init_value(o, &i, "--host", 0, &missing)) != NULL)
-			host = v;
+			a->host = v;
 		else if ((v = init_value(o, &i, "--user", 'l', &missing)) != NULL)
 			o->user = v;
 		else if ((v = init_value(o, &i, "--port", 'p', &missing)) != NULL)
-			snprintf(port, sizeof port, "%s", v);
+			snprintf(a->port, sizeof a->port, "%s", v);
 		else if ((v = init_value(o, &i, "--identity", 'i', &missing)) != NULL)
 			o->identity = v;
 		else if (cmd_is_flag(o->argv[i], "--force", 'f'))
-			force = 1;
-		else if (!missing && o->argv[i][0] != '-' && name == NULL)
-			name = o->argv[i];
+			a->force = 1;
+		else if (!missing && o->argv[i][0] != '-' && a->name == NULL)
+			a->name = o->argv[i];
 		else {
 			fprintf(stderr, "connect: init: %s '%s' (connect init --help)\n",
 			    missing ? "a value is missing after" : "unexpected", o->argv[i]);
@@ -89,48 +93,77 @@ cmd_init_exec(struct cmd_opts *o)
 			return EX_USAGE;
 		}
 	}
-	if (name == NULL || (o->studio_id == NULL && o->user == NULL)) {
+	if (a->name == NULL || (o->studio_id == NULL && o->user == NULL)) {
 		fprintf(stderr, "usage: connect %s\n", cmd_init_entry.usage);
 		return EX_USAGE;
 	}
-	if (port[0] == '\0' && o->port != 0)
-		snprintf(port, sizeof port, "%d", o->port);
-	if (profile_path(name, path, sizeof path) >= (int)sizeof path) {
-		fprintf(stderr, "connect: init: profile path too long\n");
-		return EX_USAGE;
-	}
-	len = (size_t)snprintf(text, sizeof text,
+	if (a->port[0] == '\0' && o->port != 0)
+		snprintf(a->port, sizeof a->port, "%d", o->port);
+	return 0;
+}
+
+/* The profile's text into text. Returns its length, or 0 (said) when it does not fit. */
+static size_t
+init_render(const struct cmd_opts *o, const struct init_args *a, char *text, size_t len)
+{
+	time_t	now = time(NULL);
+	size_t	n;
+
+	n = (size_t)snprintf(text, len,
 	    "; connect profile '%s', written by `connect init` on %.24s.\n"
 	    "; Every key, with its default: conf/example.ini, or man connect (PROFILES).\n"
 	    "\n[studio]\n%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s",
-	    name, ctime(&now),
+	    a->name, ctime(&now),
 	    o->studio_id ? "id = " : "", o->studio_id ? o->studio_id : "", o->studio_id ? "\n" : "",
 	    o->user ? "user = " : "", o->user ? o->user : "", o->user ? "\n" : "",
-	    host ? "host = " : "", host ? host : "", host ? "\n" : "",
-	    port[0] ? "port = " : "", port, port[0] ? "\n" : "",
+	    a->host ? "host = " : "", a->host ? a->host : "", a->host ? "\n" : "",
+	    a->port[0] ? "port = " : "", a->port, a->port[0] ? "\n" : "",
 	    o->identity ? "identity = " : "", o->identity ? o->identity : "",
 	    o->identity ? "\n" : "");
-	if (len >= sizeof text) {
+	if (n >= len) {
 		fprintf(stderr, "connect: init: values too long\n");
-		return EX_USAGE;
+		return 0;
 	}
-	/* The values are checked by the loader itself before anything is written. */
+	return n;
+}
+
+/* The loader itself checks the values before anything is written. Returns 0 or an exit code. */
+static int
+init_check(const char *text)
+{
+	struct profile	*p;
+	char		*cause = NULL, *msg, *colon;
+	int		 rc = 0;
+
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return EX_OSERR;
 	profile_defaults(p);
 	if (profile_load_string(p, text, INIT_LABEL, &cause) != 0 ||
 	    profile_validate(p, &cause) != 0) {
 		/* "LABEL:LINE: " points into text the user never saw: the key names the option. */
-		msg = cause;
+		msg = cause != NULL ? cause : "bad value";
 		if (strncmp(msg, INIT_LABEL ":", sizeof INIT_LABEL) == 0 &&
 		    (colon = strstr(msg + sizeof INIT_LABEL, ": ")) != NULL)
 			msg = colon + 2;
 		fprintf(stderr, "connect: init: %s\n", msg);
-		free(cause);
-		free(p);
-		return EX_USAGE;
+		rc = EX_USAGE;
 	}
+	free(cause);
 	free(p);
+	return rc;
+}
+
+/*
+ * Write text as path (0600, its directory 0700): whole to a temporary file,
+ * then put in place, never over an existing profile unless force (link()
+ * fails if it exists, even racing). Returns 0 or an exit code, said.
+ */
+static int
+init_write(const char *path, const char *text, size_t len, int force)
+{
+	char	tmp[PATH_MAX + 16], dir[PATH_MAX], *slash;
+	int	fd, rc;
+
 	snprintf(dir, sizeof dir, "%s", path);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
@@ -139,7 +172,6 @@ cmd_init_exec(struct cmd_opts *o)
 			return EX_CANTCREAT;
 		}
 	}
-	/* Written whole to a temporary file, then put in place: never a half-written profile. */
 	snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == -1) {
 		fprintf(stderr, "connect: init: cannot create %s: %s\n", tmp, strerror(errno));
@@ -150,24 +182,43 @@ cmd_init_exec(struct cmd_opts *o)
 		unlink(tmp);
 		return EX_IOERR;
 	}
-	/* link() fails if the profile exists: no overwrite without --force, even racing. */
 	if (force)
 		rc = rename(tmp, path);
 	else if ((rc = link(tmp, path)) == 0 || errno != EEXIST)
 		unlink(tmp);
 	if (rc != 0) {
-		if (errno == EEXIST) {
-			fprintf(stderr, "connect: init: %s exists; not overwritten (--force to replace "
-			    "it)\n", path);
-			unlink(tmp);
-			return EX_CANTCREAT;
-		}
-		fprintf(stderr, "connect: init: cannot write %s: %s\n", path, strerror(errno));
+		if (errno == EEXIST)
+			fprintf(stderr, "connect: init: %s exists; not overwritten (--force to "
+			    "replace it)\n", path);
+		else
+			fprintf(stderr, "connect: init: cannot write %s: %s\n", path,
+			    strerror(errno));
 		unlink(tmp);
 		return EX_CANTCREAT;
 	}
+	return 0;
+}
+
+static int
+cmd_init_exec(struct cmd_opts *o)
+{
+	struct init_args	a;
+	char			path[PATH_MAX], text[4096];
+	size_t			len;
+	int			rc;
+
+	if ((rc = init_parse(o, &a)) != 0)
+		return rc;
+	if (profile_path(a.name, path, sizeof path) >= (int)sizeof path) {
+		fprintf(stderr, "connect: init: profile path too long\n");
+		return EX_USAGE;
+	}
+	if ((len = init_render(o, &a, text, sizeof text)) == 0)
+		return EX_USAGE;
+	if ((rc = init_check(text)) != 0 || (rc = init_write(path, text, len, a.force)) != 0)
+		return rc;
 	printf("wrote %s\nstart it: connect %s   (or in the background: connect -d %s)\n", path,
-	    name, name);
+	    a.name, a.name);
 	return 0;
 }
 
