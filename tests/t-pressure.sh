@@ -152,9 +152,9 @@ allow_fds() {
 	prlimit --pid "$1" --nofile="$_af_lim:"
 }
 # starve NAME LPORT RESTART: a -d daemon of profile NAME (one forward, on LPORT) loses sshd and
-# holds a client; sshd comes back by RESTART (sshd_restart, sshd_swap_hostkeys); then the daemon
-# may open k = 0, 1, 2, ... more fds, 1.5 s each (a retry or two), until it has reconnected or
-# exited, or k passes 5. Sets DPID, K and STEPS (each k with the retries logged at it); returns 1
+# holds a client; its fds are cut to none to spare; sshd comes back by RESTART (sshd_restart,
+# sshd_swap_hostkeys); then the daemon may open k = 0, 1, 2, ... more fds, 1.5 s each (a retry or
+# two), until it has reconnected or exited, or k passes 5. Sets DPID, K and STEPS (each k with the retries logged at it); returns 1
 # with WHY when the daemon did not get that far.
 starve() {
 	write_profile "$T/cfg/connect/$1.ini" "default_forwards = no" "[forward web]" \
@@ -168,6 +168,7 @@ starve() {
 	HOLD=$!
 	t_track $HOLD
 	wait_log "$RUN/$1.log" "holding a connection" 10
+	allow_fds "$DPID" 0	# before sshd is back: no attempt may slip in with fds to spare
 	$3
 	K=0 STEPS=
 	while [ $K -le 5 ] && t_alive "$DPID" && ! grep -q 'reconnected' "$RUN/$1.log"; do
