@@ -105,6 +105,8 @@ struct session {
 	uint64_t		 probe_in;
 	struct event		*ev_flush;	/* end of a loop pass: send what sshsock holds */
 	int			 sock_on;	/* sshsock_attach() took ssh_fd */
+	uint64_t		 sock_in0;	/* socket bytes when it did: the live-check's start */
+	int			 sock_live;	/* our recv() handed libssh bytes: checked, live */
 
 	enum auth_step		 auth_step;
 	char			 auth_tried[PATH_MAX + 512];
@@ -426,6 +428,29 @@ session_lost(struct session *s)
 	return (st & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0 || !ssh_is_connected(s->ssh);
 }
 
+/*
+ * Is sshsock live under this libssh? libssh read the socket since attach but
+ * our recv() handed it nothing: it reads another way, and sshsock's answers
+ * to poll() would go stale. Detach once, say so once: correct, slower.
+ */
+static void
+session_sock_check(struct session *s)
+{
+	static int	said;
+
+	if (!s->sock_on || s->sock_live || s->counter_sock.in_bytes == s->sock_in0)
+		return;
+	if (sshsock_delivered(s->ssh_fd) > 0) {
+		s->sock_live = 1;
+		return;
+	}
+	sshsock_detach(s->ssh_fd);
+	s->sock_on = 0;
+	if (!said++)
+		log_warn("libssh reads its socket without recv(): batched socket I/O is off "
+		    "(correct, slower)");
+}
+
 /* Run libssh until it has nothing more to do right now, bounded. */
 static void
 session_pump(struct session *s)
@@ -448,6 +473,7 @@ session_pump(struct session *s)
 		return;
 	}
 	session_note_rx(s);
+	session_sock_check(s);
 	if (s->cb->pumped != NULL)
 		s->cb->pumped(s, s->arg);
 	/*
@@ -659,6 +685,7 @@ session_ready(struct session *s)
 	    (s->ev_flush = event_new(s->base, -1, 0, session_flush_cb, s)) != NULL &&
 	    sshsock_attach(s->ssh_fd, session_need_flush, s)) {
 		s->sock_on = 1;
+		s->sock_in0 = s->counter_sock.in_bytes;
 		log_debug("session %s: socket I/O batched (%d KiB reads, sends once per pass)",
 		    s->t->alias, SSHSOCK_RXBUF / 1024);
 	}

@@ -55,6 +55,14 @@ void	sshsock_detach(int fd);
 /* Bytes read from the kernel for fd that libssh has not taken yet. */
 size_t	sshsock_pending(int fd);
 
+/*
+ * Bytes handed to libssh through our recv() since attach. Zero while libssh
+ * reads (its counters grow) means the interposition is not live (a libssh
+ * that reads its socket another way): the caller detaches, so that correct
+ * but slower beats a poll() answered from state that never changes.
+ */
+unsigned long long sshsock_delivered(int fd);
+
 /* libevent says fd is readable (readable != 0) and/or writable: ask the kernel again. */
 void	sshsock_wake(int fd, int readable, int writable);
 

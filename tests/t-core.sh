@@ -151,6 +151,21 @@ else
 	t_fail "nothing listening after exit" "port $L_WEB still accepts"
 fi
 
+# --- sshsock's live-check: a libssh that reads its socket without recv() -------------------
+# CONNECT_SSHSOCK=bypass-recv lets libssh's recv() reach the kernel as such a libssh would: the
+# session must notice after its first bytes, detach, say so once, and carry every byte.
+CONNECT_SSHSOCK=bypass-recv $CONNECT -F "$PROFILE" >"$T/bypass.log" 2>&1 &
+BP=$!
+t_track $BP
+if wait_log "$T/bypass.log" "connected to" 15 &&
+    out=$($TNET echo 127.0.0.1 "$L_ECHO" --bytes 16m --conns 2 2>&1) &&
+    [ "$(grep -c 'batched socket I/O is off' "$T/bypass.log")" = 1 ]; then
+	t_pass "sshsock not live under libssh (bypass-recv): detached once, said once, 2 x 16 MiB byte-exact"
+else
+	t_fail "sshsock live-check" "${out:-no tunnel}: $(grep -i 'batched\|error' "$T/bypass.log" | head -n 3)"
+fi
+t_stop $BP >/dev/null
+
 # --- out of fds: accept() fails; no busy loop, one log line, and service after -------------
 # libevent calls back at once for as long as the failed connection stays queued: without a
 # pause that is a loop at full CPU writing a log line each turn.
