@@ -28,23 +28,23 @@ VALGRIND_TESTS = t-core t-background t-check t-security t-errors t-rekey t-compl
 
 LIB_SRCS =	lib/log.c lib/clock.c lib/vis.c lib/cause.c lib/paths.c lib/listener.c \
 		lib/compat.c lib/fwdspec.c lib/profile.c lib/sshconfig.c lib/knownhosts.c \
-		lib/policy.c lib/session.c lib/chan.c lib/conn.c lib/forward.c lib/identity.c \
-		lib/probe.c lib/verify.c lib/supervisor.c lib/instance.c lib/control.c \
-		lib/status.c lib/notify.c lib/sshsock.c
+		lib/policy.c lib/sshsock.c lib/sockio.c lib/session.c lib/chan.c lib/conn.c \
+		lib/forward.c lib/identity.c lib/probe.c lib/verify.c lib/supervisor.c \
+		lib/instance.c lib/control.c lib/status.c lib/notify.c
 LIB_OBJS =	lib/log.o lib/clock.o lib/vis.o lib/cause.o lib/paths.o lib/listener.o \
 		lib/compat.o lib/fwdspec.o lib/profile.o lib/sshconfig.o lib/knownhosts.o \
-		lib/policy.o lib/session.o lib/chan.o lib/conn.o lib/forward.o lib/identity.o \
-		lib/probe.o lib/verify.o lib/supervisor.o lib/instance.o lib/control.o \
-		lib/status.o lib/notify.o lib/sshsock.o
+		lib/policy.o lib/sshsock.o lib/sockio.o lib/session.o lib/chan.o lib/conn.o \
+		lib/forward.o lib/identity.o lib/probe.o lib/verify.o lib/supervisor.o \
+		lib/instance.o lib/control.o lib/status.o lib/notify.o
 CONNECT_SRCS =	connect/main.c connect/cmd.c connect/cmd-up.c connect/cmd-check.c connect/cmd-status.c \
 		connect/cmd-stop.c connect/cmd-list.c connect/cmd-init.c
 CONNECT_OBJS =	connect/main.o connect/cmd.o connect/cmd-up.o connect/cmd-check.o connect/cmd-status.o \
 		connect/cmd-stop.o connect/cmd-list.o connect/cmd-init.o
 HDRS =		lib/log.h lib/clock.h lib/vis.h lib/cause.h lib/paths.h lib/listener.h \
 		lib/compat.h lib/fwdspec.h lib/profile.h lib/sshconfig.h lib/knownhosts.h \
-		lib/policy.h lib/session.h lib/chan.h lib/conn.h lib/forward.h lib/identity.h \
-		lib/probe.h lib/verify.h lib/supervisor.h lib/instance.h lib/control.h \
-		lib/status.h lib/notify.h lib/sshsock.h connect/cmd.h
+		lib/policy.h lib/sshsock.h lib/sockio.h lib/session.h lib/chan.h lib/conn.h \
+		lib/forward.h lib/identity.h lib/probe.h lib/verify.h lib/supervisor.h \
+		lib/instance.h lib/control.h lib/status.h lib/notify.h connect/cmd.h
 
 all: connect/connect connect.sh
 
@@ -70,7 +70,8 @@ tests/connect-asan: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS)
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $(LIB_SRCS) $(CONNECT_SRCS) $(DEPLIBS)
 
 # With every kept fuzz input replayed through its harness (tests/fuzz/replay.c).
-UNIT_SRCS =	tests/unit.c tests/unit-pressure.c tests/unit-policy.c tests/fuzz/replay.c
+UNIT_SRCS =	tests/unit.c tests/unit-fwdspec.c tests/unit-profile.c tests/unit-control.c \
+		tests/unit-sshsock.c tests/unit-policy.c tests/unit-pressure.c tests/fuzz/replay.c
 tests/unit-asan: $(UNIT_SRCS) tests/unit.h tests/fuzz/fuzz-profile.c tests/fuzz/fuzz-fwdspec.c \
 	    tests/fuzz/fuzz-control.c $(LIB_SRCS) $(HDRS)
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $(UNIT_SRCS) $(LIB_SRCS) $(DEPLIBS)

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "paths.h"
 #include "sshconfig.h"
+#include "sockio.h"
 #include "sshsock.h"
 #include "session.h"
 #include "vis.h"
@@ -103,10 +104,7 @@ struct session {
 	struct event		*ev_keepalive;	/* READY: probe and watch for silence */
 	struct event		*ev_probe;	/* one urgent probe's deadline */
 	uint64_t		 probe_in;
-	struct event		*ev_flush;	/* end of a loop pass: send what sshsock holds */
-	int			 sock_on;	/* sshsock_attach() took ssh_fd */
-	uint64_t		 sock_in0;	/* socket bytes when it did: the live-check's start */
-	int			 sock_live;	/* our recv() handed libssh bytes: checked, live */
+	struct sockio		 io;		/* batched or not: the session asks the same */
 
 	enum auth_step		 auth_step;
 	char			 auth_tried[PATH_MAX + 512];
@@ -206,13 +204,14 @@ static void
 session_quiesce(struct session *s)
 {
 	struct event	*evs[] = { s->ev_read, s->ev_write, s->ev_deadline, s->ev_kick,
-	    s->ev_keepalive, s->ev_probe, s->ev_redial, s->ev_flush };
+	    s->ev_keepalive, s->ev_probe, s->ev_redial };
 	size_t		 i;
 
 	for (i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i] != NULL)
 			event_del(evs[i]);
 	session_close_extras(s);
+	sockio_stop(&s->io);
 	s->ev_write_on = 0;
 	if (s->dns_req != NULL) {
 		struct evdns_getaddrinfo_request *req = s->dns_req;
@@ -353,6 +352,7 @@ session_new(struct event_base *base, struct evdns_base *dns, const struct sessio
 	s->arg = arg;
 	s->fd = -1;
 	s->ssh_fd = -1;
+	sockio_init(&s->io);
 	for (size_t i = 0; i < SESSION_DIALS - 1; i++)
 		s->extra_fd[i] = -1;
 	return s;
@@ -428,29 +428,6 @@ session_lost(struct session *s)
 	return (st & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0 || !ssh_is_connected(s->ssh);
 }
 
-/*
- * Is sshsock live under this libssh? libssh read the socket since attach but
- * our recv() handed it nothing: it reads another way, and sshsock's answers
- * to poll() would go stale. Detach once, say so once: correct, slower.
- */
-static void
-session_sock_check(struct session *s)
-{
-	static int	said;
-
-	if (!s->sock_on || s->sock_live || s->counter_sock.in_bytes == s->sock_in0)
-		return;
-	if (sshsock_delivered(s->ssh_fd) > 0) {
-		s->sock_live = 1;
-		return;
-	}
-	sshsock_detach(s->ssh_fd);
-	s->sock_on = 0;
-	if (!said++)
-		log_warn("libssh reads its socket without recv(): batched socket I/O is off "
-		    "(correct, slower)");
-}
-
 /* Run libssh until it has nothing more to do right now, bounded. */
 static void
 session_pump(struct session *s)
@@ -473,7 +450,7 @@ session_pump(struct session *s)
 		return;
 	}
 	session_note_rx(s);
-	session_sock_check(s);
+	sockio_check(&s->io, s->counter_sock.in_bytes);
 	if (s->cb->pumped != NULL)
 		s->cb->pumped(s, s->arg);
 	/*
@@ -481,7 +458,7 @@ session_pump(struct session *s)
 	 * and bytes left in sshsock's read buffer wake no EV_READ: go round again.
 	 */
 	if (s->state == SESSION_READY && (s->counter_sock.in_bytes != s->ka_last_in ||
-	    sshsock_pending(s->ssh_fd) > 0))
+	    sockio_pending(&s->io) > 0))
 		session_kick(s);
 	if (s->state == SESSION_READY && session_lost(s)) {
 		session_fail(s, SFAIL_LOST, "connection to %s lost: %s", s->peer,
@@ -499,13 +476,13 @@ session_pump(struct session *s)
 static void
 session_flush(struct session *s)
 {
-	if (s->state != SESSION_READY || !s->sock_on)
+	if (s->state != SESSION_READY || !sockio_on(&s->io))
 		return;
-	if (sshsock_flush(s->ssh_fd) == -1) {
+	if (sockio_flush(&s->io) == -1) {
 		session_fail(s, SFAIL_LOST, "connection to %s lost: %s", s->peer, strerror(errno));
 		return;
 	}
-	if (!sshsock_blocked(s->ssh_fd) && (ssh_get_status(s->ssh) & SSH_WRITE_PENDING)) {
+	if (!sockio_blocked(&s->io) && (ssh_get_status(s->ssh) & SSH_WRITE_PENDING)) {
 		session_pump(s);
 		return;
 	}
@@ -514,7 +491,7 @@ session_flush(struct session *s)
 	 * channel open) may have read ahead into sshsock: such bytes wake no
 	 * EV_READ, so pump for them.
 	 */
-	if (sshsock_pending(s->ssh_fd) > 0)
+	if (sockio_pending(&s->io) > 0)
 		session_kick(s);
 	session_update_write(s);
 }
@@ -525,16 +502,6 @@ session_flush_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	session_flush(arg);
-}
-
-/* sshsock has bytes to send: after every callback already queued in this pass. */
-static void
-session_need_flush(void *arg)
-{
-	struct session	*s = arg;
-
-	if (s->ev_flush != NULL)
-		event_active(s->ev_flush, EV_TIMEOUT, 0);
 }
 
 static void
@@ -553,8 +520,8 @@ session_io_cb(evutil_socket_t fd, short what, void *arg)
 		 */
 		if (what & EV_READ)
 			compat_quickack(s->fd);
-		sshsock_wake(s->ssh_fd, (what & EV_READ) != 0, (what & EV_WRITE) != 0);
-		if ((what & EV_WRITE) && s->sock_on) {
+		sockio_wake(&s->io, (what & EV_READ) != 0, (what & EV_WRITE) != 0);
+		if ((what & EV_WRITE) && sockio_on(&s->io)) {
 			session_flush(s);	/* pumps if libssh had output waiting */
 			return;
 		}
@@ -681,11 +648,8 @@ session_ready(struct session *s)
 
 	event_del(s->ev_deadline);
 	/* Only now: before READY, session_step() makes one libssh pass per wake-up. */
-	if (ssh_get_fd(s->ssh) == s->ssh_fd &&
-	    (s->ev_flush = event_new(s->base, -1, 0, session_flush_cb, s)) != NULL &&
-	    sshsock_attach(s->ssh_fd, session_need_flush, s)) {
-		s->sock_on = 1;
-		s->sock_in0 = s->counter_sock.in_bytes;
+	if (ssh_get_fd(s->ssh) == s->ssh_fd && sockio_attach(&s->io, s->base, s->ssh_fd,
+	    s->counter_sock.in_bytes, session_flush_cb, s)) {
 		log_debug("session %s: socket I/O batched (%d KiB reads, sends once per pass)",
 		    s->t->alias, SSHSOCK_RXBUF / 1024);
 	}
@@ -1347,8 +1311,7 @@ session_free(struct session *s)
 		event_free(s->ev_kick);
 	if (s->ev_keepalive != NULL)
 		event_free(s->ev_keepalive);
-	if (s->ev_flush != NULL)
-		event_free(s->ev_flush);
+	sockio_free(&s->io);
 	if (s->ev_probe != NULL)
 		event_free(s->ev_probe);
 	if (s->ev_redial != NULL)
@@ -1412,7 +1375,7 @@ int
 session_output_pending(const struct session *s)
 {
 	return s->ssh != NULL && ((ssh_get_status(s->ssh) & SSH_WRITE_PENDING) != 0 ||
-	    (s->sock_on && sshsock_blocked(s->ssh_fd)));
+	    sockio_blocked(&s->io));
 }
 
 uint64_t
