@@ -28,13 +28,13 @@ VALGRIND_TESTS = t-core t-background t-check t-security t-errors t-rekey t-compl
 
 LIB_SRCS =	lib/log.c lib/clock.c lib/vis.c lib/cause.c lib/paths.c lib/listener.c \
 		lib/compat.c lib/fwdspec.c lib/profile.c lib/sshconfig.c lib/knownhosts.c \
-		lib/policy.c lib/sshsock.c lib/sockio.c lib/session.c lib/chan.c lib/conn.c \
-		lib/forward.c lib/identity.c lib/probe.c lib/verify.c lib/supervisor.c \
+		lib/policy.c lib/sshsock.c lib/sockio.c lib/dial.c lib/session.c lib/chan.c \
+		lib/conn.c lib/forward.c lib/identity.c lib/probe.c lib/verify.c lib/supervisor.c \
 		lib/instance.c lib/control.c lib/status.c lib/notify.c
 LIB_OBJS =	lib/log.o lib/clock.o lib/vis.o lib/cause.o lib/paths.o lib/listener.o \
 		lib/compat.o lib/fwdspec.o lib/profile.o lib/sshconfig.o lib/knownhosts.o \
-		lib/policy.o lib/sshsock.o lib/sockio.o lib/session.o lib/chan.o lib/conn.o \
-		lib/forward.o lib/identity.o lib/probe.o lib/verify.o lib/supervisor.o \
+		lib/policy.o lib/sshsock.o lib/sockio.o lib/dial.o lib/session.o lib/chan.o \
+		lib/conn.o lib/forward.o lib/identity.o lib/probe.o lib/verify.o lib/supervisor.o \
 		lib/instance.o lib/control.o lib/status.o lib/notify.o
 CONNECT_SRCS =	connect/main.c connect/cmd.c connect/cmd-up.c connect/cmd-check.c connect/cmd-status.c \
 		connect/cmd-stop.c connect/cmd-list.c connect/cmd-init.c
@@ -42,8 +42,8 @@ CONNECT_OBJS =	connect/main.o connect/cmd.o connect/cmd-up.o connect/cmd-check.o
 		connect/cmd-stop.o connect/cmd-list.o connect/cmd-init.o
 HDRS =		lib/log.h lib/clock.h lib/vis.h lib/cause.h lib/paths.h lib/listener.h \
 		lib/compat.h lib/fwdspec.h lib/profile.h lib/sshconfig.h lib/knownhosts.h \
-		lib/policy.h lib/sshsock.h lib/sockio.h lib/session.h lib/chan.h lib/conn.h \
-		lib/forward.h lib/identity.h lib/probe.h lib/verify.h lib/supervisor.h \
+		lib/policy.h lib/sshsock.h lib/sockio.h lib/dial.h lib/session.h lib/chan.h \
+		lib/conn.h lib/forward.h lib/identity.h lib/probe.h lib/verify.h lib/supervisor.h \
 		lib/instance.h lib/control.h lib/status.h lib/notify.h connect/cmd.h
 
 all: connect/connect connect.sh

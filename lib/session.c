@@ -2,13 +2,15 @@
  * session.c: one SSH session as a state machine driven by libevent.
  *
  * RESOLVING -> CONNECTING -> HANDSHAKE -> AUTH -> READY, and DEAD from any of
- * them. We resolve and connect the TCP socket ourselves (libssh would block
- * in getaddrinfo and try one address), then hand libssh a dup of the socket:
+ * them. dial.c resolves and connects the TCP socket (libssh would block in
+ * getaddrinfo and try one address); we hand libssh a dup of the socket:
  * libssh closes its copy on errors, ours stays valid for libevent until
  * session_free(). libssh is non-blocking; every wake-up of its socket runs
  * a bounded "pump" of ssh_event_dopoll(), and EV_WRITE is armed only while
  * libssh's output buffer is non-empty (ssh_get_status(), not the poll flags,
- * which never clear; see LIBSSH-NOTES).
+ * which never clear; see LIBSSH-NOTES). sockio.c batches the socket's I/O
+ * where it can; knownhosts.c and sshconfig.c read the files; the failure
+ * policy (fatal, cheap, exit code) is here, once.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -33,6 +35,7 @@
 
 #include "cause.h"
 #include "clock.h"
+#include "dial.h"
 #include "compat.h"
 #include "knownhosts.h"
 #include "log.h"
@@ -53,18 +56,6 @@ enum auth_step {
 	AUTH_KEY_SIGN,	/* signing with the private key */
 };
 
-/*
- * A SYN lost while the path was down is sent again by the kernel only after
- * 1, 3, 7 s: after an outage, a connect started just before the path came
- * back would wait seconds for nothing. So while a connect is unanswered,
- * another socket dials the same address every SESSION_REDIAL_MS, at most
- * SESSION_DIALS at once (with their own retransmissions, some SYN leaves
- * every second of the connect deadline). The first to connect is used and
- * the others closed: the server sees at most a few bare TCP handshakes.
- */
-#define SESSION_DIALS		4
-#define SESSION_REDIAL_MS	1000
-
 struct session {
 	struct event_base	*base;
 	struct evdns_base	*dns;
@@ -81,13 +72,7 @@ struct session {
 	char			 hostkey[256];		/* the server's: "type SHA256:..." */
 	char			 auth_used[PATH_MAX + 320];
 
-	struct evdns_getaddrinfo_request *dns_req;
-	struct evutil_addrinfo	*ai_list, *ai_next;
-	char			 connect_error[256];
-	const struct evutil_addrinfo *dial_ai;	/* the address being dialled */
-	int			 extra_fd[SESSION_DIALS - 1];	/* more dials to it, -1 if unused */
-	struct event		*extra_ev[SESSION_DIALS - 1];
-	struct event		*ev_redial;
+	struct dial		*dial;		/* RESOLVING, CONNECTING */
 
 	int			 fd;		/* ours: libevent watches it */
 	int			 ssh_fd;	/* the dup libssh owns while it is open */
@@ -114,7 +99,6 @@ struct session {
 	double			 ka_last_sent;	/* ... and a keepalive left */
 };
 
-static void	session_connect_next(struct session *);
 static void	session_step(struct session *);
 static void	session_note_rx(struct session *);
 
@@ -181,44 +165,20 @@ session_set_state(struct session *s, enum session_state st)
 		s->cb->state_changed(s, st, s->arg);
 }
 
-/* Close the extra dials (connected or not): one connection is enough. */
-static void
-session_close_extras(struct session *s)
-{
-	size_t	i;
-
-	for (i = 0; i < SESSION_DIALS - 1; i++) {
-		if (s->extra_ev[i] != NULL) {
-			event_free(s->extra_ev[i]);
-			s->extra_ev[i] = NULL;
-		}
-		if (s->extra_fd[i] != -1) {
-			evutil_closesocket(s->extra_fd[i]);
-			s->extra_fd[i] = -1;
-		}
-	}
-}
-
 /* Stop every event; nothing of ours runs for this session afterwards. */
 static void
 session_quiesce(struct session *s)
 {
 	struct event	*evs[] = { s->ev_read, s->ev_write, s->ev_deadline, s->ev_kick,
-	    s->ev_keepalive, s->ev_probe, s->ev_redial };
+	    s->ev_keepalive, s->ev_probe };
 	size_t		 i;
 
 	for (i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i] != NULL)
 			event_del(evs[i]);
-	session_close_extras(s);
+	dial_stop(s->dial);
 	sockio_stop(&s->io);
 	s->ev_write_on = 0;
-	if (s->dns_req != NULL) {
-		struct evdns_getaddrinfo_request *req = s->dns_req;
-
-		s->dns_req = NULL;
-		evdns_getaddrinfo_cancel(req);
-	}
 }
 
 /* Declare the session dead with one line saying why. First reason wins. */
@@ -353,8 +313,6 @@ session_new(struct event_base *base, struct evdns_base *dns, const struct sessio
 	s->fd = -1;
 	s->ssh_fd = -1;
 	sockio_init(&s->io);
-	for (size_t i = 0; i < SESSION_DIALS - 1; i++)
-		s->extra_fd[i] = -1;
 	return s;
 }
 
@@ -995,9 +953,7 @@ session_start_ssh(struct session *s)
 	ssh_set_blocking(s->ssh, 0);
 	ssh_set_counters(s->ssh, &s->counter_sock, &s->counter_raw);
 
-	event_del(s->ev_write);
 	s->ev_write_on = 0;
-	event_free(s->ev_write);
 	s->ev_write = event_new(s->base, s->fd, EV_WRITE | EV_PERSIST, session_io_cb, s);
 	s->ev_read = event_new(s->base, s->fd, EV_READ | EV_PERSIST, session_io_cb, s);
 	if (s->ev_write == NULL || s->ev_read == NULL) {
@@ -1033,212 +989,39 @@ session_start_ssh(struct session *s)
 	session_step(s);
 }
 
-/* A non-blocking socket connecting to ai. Returns it, or -1 with s->connect_error set. */
-static int
-session_dial(struct session *s, const struct evutil_addrinfo *ai)
-{
-	int	fd;
-
-	if ((fd = socket(ai->ai_family, SOCK_STREAM, IPPROTO_TCP)) == -1) {
-		snprintf(s->connect_error, sizeof s->connect_error, "socket: %s", strerror(errno));
-		return -1;
-	}
-	evutil_make_socket_nonblocking(fd);
-	evutil_make_socket_closeonexec(fd);
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 && errno != EINPROGRESS) {
-		snprintf(s->connect_error, sizeof s->connect_error, "%s: %s", s->peer,
-		    strerror(errno));
-		evutil_closesocket(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Did the connect on fd succeed? Returns 0, or the error (also put in s->connect_error). */
-static int
-session_dial_result(struct session *s, int fd)
-{
-	int		err = 0;
-	socklen_t	len = sizeof err;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err != 0) {
-		snprintf(s->connect_error, sizeof s->connect_error, "%s: %s", s->peer,
-		    strerror(err));
-		log_debug("connect to %s failed: %s", s->peer, strerror(err));
-	}
-	return err;
-}
-
+/* The dial's news: resolved (CONNECTING, its deadline), connected (the handshake), or failed. */
 static void
-session_connected_cb(evutil_socket_t fd, short what, void *arg)
+session_dial_cb(struct dial *d, enum dial_event ev, void *arg)
 {
 	struct session	*s = arg;
 
-	(void)what;
-	if (session_dial_result(s, fd) != 0) {
-		/* A refusal or an unreachable address: the other dials to it would fare no better. */
-		session_close_extras(s);
-		event_del(s->ev_redial);
-		evutil_closesocket(s->fd);
-		s->fd = -1;
-		session_connect_next(s);
-		return;
-	}
-	log_debug("TCP connected to %s", s->peer);
-	session_close_extras(s);
-	event_del(s->ev_redial);
-	session_start_ssh(s);
-}
-
-/* One of the extra dials answered: it becomes the connection. */
-static void
-session_extra_connected_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct session	*s = arg;
-	size_t		 i;
-
-	(void)what;
-	for (i = 0; i < SESSION_DIALS - 1 && s->extra_fd[i] != fd; i++)
-		;
-	if (i == SESSION_DIALS - 1)
-		return;
-	if (session_dial_result(s, fd) != 0) {
-		event_free(s->extra_ev[i]);
-		s->extra_ev[i] = NULL;
-		evutil_closesocket(fd);
-		s->extra_fd[i] = -1;
-		return;		/* the first dial still decides */
-	}
-	log_debug("TCP connected to %s (dial %zu of the same address)", s->peer, i + 2);
-	event_del(s->ev_write);
-	evutil_closesocket(s->fd);
-	s->fd = fd;
-	s->extra_fd[i] = -1;	/* now s->fd: not closed with the extras */
-	session_close_extras(s);
-	event_del(s->ev_redial);
-	session_start_ssh(s);
-}
-
-/* Unanswered for SESSION_REDIAL_MS: dial the same address once more (see SESSION_DIALS). */
-static void
-session_redial_cb(evutil_socket_t unused, short what, void *arg)
-{
-	struct session	*s = arg;
-	struct timeval	 tv;
-	size_t		 i;
-	int		 fd;
-
-	(void)unused;
-	(void)what;
-	if (s->state != SESSION_CONNECTING || s->dial_ai == NULL)
-		return;
-	for (i = 0; i < SESSION_DIALS - 1 && s->extra_fd[i] != -1; i++)
-		;
-	if (i == SESSION_DIALS - 1)
-		return;		/* enough in flight: their retransmissions cover the rest */
-	if ((fd = session_dial(s, s->dial_ai)) == -1)
-		return;
-	if ((s->extra_ev[i] = event_new(s->base, fd, EV_WRITE, session_extra_connected_cb,
-	    s)) == NULL) {
-		evutil_closesocket(fd);
-		return;
-	}
-	s->extra_fd[i] = fd;
-	event_add(s->extra_ev[i], NULL);
-	log_debug("connect to %s unanswered: dialling it again (%zu in flight)", s->peer, i + 2);
-	event_add(s->ev_redial, clock_tv(&tv, SESSION_REDIAL_MS));
-}
-
-/* Try the next resolved address; fail when none is left. */
-static void
-session_connect_next(struct session *s)
-{
-	struct evutil_addrinfo	*ai;
-	struct timeval		 tv;
-	char			 addr[INET6_ADDRSTRLEN];
-	const void		*in;
-
-	while ((ai = s->ai_next) != NULL) {
-		s->ai_next = ai->ai_next;
-		in = ai->ai_family == AF_INET6 ?
-		    (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
-		    (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-		evutil_inet_ntop(ai->ai_family, in, addr, sizeof addr);
-		snprintf(s->peer, sizeof s->peer, ai->ai_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
-		    addr, s->t->port);
-		if ((s->fd = session_dial(s, ai)) == -1)
-			continue;
-		if (s->ev_write != NULL)
-			event_free(s->ev_write);
-		s->ev_write = event_new(s->base, s->fd, EV_WRITE, session_connected_cb, s);
-		if (s->ev_redial == NULL)
-			s->ev_redial = evtimer_new(s->base, session_redial_cb, s);
-		if (s->ev_write == NULL || s->ev_redial == NULL) {
-			session_fail(s, SFAIL_RESOURCE, "out of memory");
+	switch (ev) {
+	case DIAL_RESOLVED:
+		snprintf(s->addresses, sizeof s->addresses, "%s", dial_addresses(d));
+		session_set_state(s, SESSION_CONNECTING);
+		if (s->state != SESSION_CONNECTING) {
+			dial_stop(d);
 			return;
 		}
-		event_add(s->ev_write, NULL);
-		s->dial_ai = ai;
-		event_add(s->ev_redial, clock_tv(&tv, SESSION_REDIAL_MS));
-		return;
+		event_del(s->ev_deadline);
+		session_arm_deadline(s, s->t->connect_timeout_ms);
+		break;
+	case DIAL_CONNECTED:
+		snprintf(s->peer, sizeof s->peer, "%s", dial_peer(d));
+		s->fd = dial_take_fd(d);
+		session_start_ssh(s);
+		break;
+	case DIAL_FAILED:
+		session_fail(s, dial_failure(d) == DIAL_NO_NAME ? SFAIL_RESOLVE :
+		    dial_failure(d) == DIAL_NO_MEMORY ? SFAIL_RESOURCE : SFAIL_CONNECT, "%s",
+		    dial_error(d));
+		break;
 	}
-	session_fail(s, SFAIL_CONNECT, "cannot connect to %s port %d: %s", s->t->hostname,
-	    s->t->port, s->connect_error[0] ? s->connect_error : "no address");
-}
-
-/* "1.2.3.4, ::1": for messages (connect check shows what DNS said). */
-static void
-session_note_addresses(struct session *s)
-{
-	struct evutil_addrinfo	*ai;
-	char			 addr[INET6_ADDRSTRLEN];
-	const void		*in;
-	size_t			 used = 0;
-
-	s->addresses[0] = '\0';
-	for (ai = s->ai_list; ai != NULL && used < sizeof s->addresses; ai = ai->ai_next) {
-		in = ai->ai_family == AF_INET6 ?
-		    (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
-		    (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-		if (evutil_inet_ntop(ai->ai_family, in, addr, sizeof addr) == NULL)
-			continue;
-		used += (size_t)snprintf(s->addresses + used, sizeof s->addresses - used, "%s%s",
-		    used ? ", " : "", addr);
-	}
-}
-
-static void
-session_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
-{
-	struct session	*s = arg;
-
-	if (result == EVUTIL_EAI_CANCEL)
-		return;		/* s may be gone */
-	s->dns_req = NULL;
-	if (result != 0) {
-		session_fail(s, SFAIL_RESOLVE, "cannot resolve %s: %s", s->t->hostname,
-		    evutil_gai_strerror(result));
-		return;
-	}
-	s->ai_list = s->ai_next = res;
-	session_note_addresses(s);
-	session_set_state(s, SESSION_CONNECTING);
-	if (s->state != SESSION_CONNECTING)
-		return;
-	event_del(s->ev_deadline);
-	session_arm_deadline(s, s->t->connect_timeout_ms);
-	session_connect_next(s);
 }
 
 int
 session_start(struct session *s)
 {
-	struct evutil_addrinfo		 hints;
-	char				 port[16];
-	struct evdns_getaddrinfo_request *req;
-
 	s->ev_deadline = evtimer_new(s->base, session_deadline_cb, s);
 	s->ev_kick = evtimer_new(s->base, session_kick_cb, s);
 	s->ev_keepalive = evtimer_new(s->base, session_keepalive_cb, s);
@@ -1250,16 +1033,10 @@ session_start(struct session *s)
 	}
 	session_set_state(s, SESSION_RESOLVING);
 	session_arm_deadline(s, s->t->connect_timeout_ms);
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
-	snprintf(port, sizeof port, "%d", s->t->port);
-	/* The callback may run before this returns (numeric hosts, /etc/hosts). */
-	req = evdns_getaddrinfo(s->dns, s->t->hostname, port, &hints, session_resolved_cb, s);
-	if (s->state == SESSION_RESOLVING)
-		s->dns_req = req;
+	/* Its callback may run before this returns (numeric hosts, /etc/hosts). */
+	if ((s->dial = dial_start(s->base, s->dns, s->t->hostname, s->t->port, session_dial_cb,
+	    s)) == NULL)
+		session_fail(s, SFAIL_RESOURCE, "out of memory");
 	return s->state == SESSION_DEAD ? -1 : 0;
 }
 
@@ -1314,12 +1091,9 @@ session_free(struct session *s)
 	sockio_free(&s->io);
 	if (s->ev_probe != NULL)
 		event_free(s->ev_probe);
-	if (s->ev_redial != NULL)
-		event_free(s->ev_redial);
+	dial_free(s->dial);
 	if (s->fd != -1)
 		evutil_closesocket(s->fd);
-	if (s->ai_list != NULL)
-		evutil_freeaddrinfo(s->ai_list);
 	free(s);
 }
 

@@ -4,8 +4,9 @@
  * Only the supervisor decides when a session lives or dies: the session
  * reports DEAD, the supervisor detaches that session's conns (their clients
  * see a close), frees the session from a fresh event (never inside its
- * callbacks) and schedules the next attempt with back-off. Listeners stay
- * bound throughout; connections accepted meanwhile are held.
+ * callbacks) and schedules the next attempt (policy.c says when). Listeners
+ * stay bound throughout; connections accepted meanwhile are held. Readiness
+ * checks (verify.c) watch its session; it tells them what the session does.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
