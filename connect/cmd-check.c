@@ -48,23 +48,6 @@ struct check {
 	int			 rc;
 };
 
-static void
-cmd_check_usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: connect [global options] check [NAME]\n"
-	    "\n"
-	    "Checks each link from the profile to the services on the Studio, one line per step,\n"
-	    "and stops at the first broken one with a hint: profile, key, known_hosts, dns, tcp,\n"
-	    "handshake, auth, then each forward: its remote port must accept a channel and its\n"
-	    "health path (if any) answer HTTP 200 within connect_timeout. Binds no local port (the\n"
-	    "tunnel may be running) and writes no file (a new host key is not recorded).\n"
-	    "Global options (-F, --id, -l, -p, -i, -c, -L, -v) go before 'check'.\n"
-	    "\n"
-	    "exit status: 0 every step passed; otherwise that of the failing step: 78 profile,\n"
-	    "  77 key or auth, 76 host key, 66 known_hosts unreadable, 71 out of fds, 69 dns, tcp,\n"
-	    "  handshake, remote port or health, 75 a service did not answer in time.\n");
-}
 
 /* "step         ok    what": the same columns for every step. */
 static void
@@ -370,14 +353,9 @@ cmd_check_exec(struct cmd_opts *o)
 
 	/* Our only option is --help (getopt is main.c's, and resetting it is not portable). */
 	for (i = 0; i < o->argc; i++) {
-		if (strcmp(o->argv[i], "-h") == 0 || strcmp(o->argv[i], "--help") == 0) {
-			cmd_check_usage(stdout);
-			return 0;
-		}
 		if (o->argv[i][0] == '-' || name != NULL) {
 			fprintf(stderr, "connect: check: unexpected '%s' (global options go before "
-			    "'check'; one profile at a time)\n", o->argv[i]);
-			cmd_check_usage(stderr);
+			    "'check'; one profile at a time; connect check --help)\n", o->argv[i]);
 			return EX_USAGE;
 		}
 		name = o->argv[i];
@@ -402,6 +380,17 @@ const struct cmd_entry cmd_check_entry = {
 	.name = "check",
 	.usage = "check NAME",
 	.summary = "check every link from profile to services; stop at the first broken one",
+	.help =
+	    "Checks each link from the profile to the services on the Studio, one line per step,\n"
+	    "and stops at the first broken one with a hint: profile, key, known_hosts, dns, tcp,\n"
+	    "handshake, auth, then each forward: its remote port must accept a channel and its\n"
+	    "health path (if any) answer HTTP 200 within connect_timeout. Binds no local port (the\n"
+	    "tunnel may be running) and writes no file (a new host key is not recorded).\n"
+	    "The global options (-F, --id, -l, -p, -i, -c, -L, -v) apply.\n"
+	    "\n"
+	    "exit status: 0 every step passed; otherwise that of the failing step: 78 profile,\n"
+	    "  77 key or auth, 76 host key, 66 known_hosts unreadable, 71 out of fds, 69 dns, tcp,\n"
+	    "  handshake, remote port or health, 75 a service did not answer in time.\n",
 	.globals = 1,
 	.exec = cmd_check_exec,
 };

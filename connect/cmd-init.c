@@ -56,6 +56,7 @@ init_mkdirs(char *dir)
 /* What `init` was asked to write. */
 struct init_args {
 	const char	*name, *host;
+	char		 id[160];
 	char		 port[16];
 	int		 force;
 };
@@ -99,6 +100,15 @@ init_parse(struct cmd_opts *o, struct init_args *a)
 	}
 	if (a->port[0] == '\0' && o->port != 0)
 		snprintf(a->port, sizeof a->port, "%d", o->port);
+	/* As Lightning shows it (ID, s_ID, s_ID@ssh.lightning.ai): the profile gets the bare id. */
+	if (o->studio_id != NULL) {
+		if (profile_studio_id(o->studio_id, a->id, sizeof a->id) != 0) {
+			fprintf(stderr, "connect: init: id: expected the Studio id (letters, digits, "
+			    "'_' and '-', at most 128), got '%s'\n", o->studio_id);
+			return EX_USAGE;
+		}
+		o->studio_id = a->id;
+	}
 	return 0;
 }
 

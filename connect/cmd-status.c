@@ -58,7 +58,9 @@ cmd_status_exec(struct cmd_opts *o)
 	if (cmd_name_and_flag(o, "status", "--json", 'j', &json, &name) != 0)
 		return EX_USAGE;
 	if (name != NULL) {
-		rc = status_one(name, json, 0, &printed);
+		char	buf[256];
+
+		rc = status_one(cmd_instance_name(name, buf, sizeof buf), json, 0, &printed);
 		if (json && printed)
 			printf("\n");
 		return rc;

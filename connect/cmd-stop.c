@@ -1,5 +1,6 @@
 /* cmd-stop.c: `connect stop NAME | --all`: ask over the socket, wait for the exit, report it. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,32 @@
 #include "compat.h"
 #include "control.h"
 #include "instance.h"
+#include "profile.h"
 
 #define STOP_WAIT_MS	15000
+
+/* NAME is no tunnel: say what is running instead, as status does. */
+static void
+stop_unknown(const char *name)
+{
+	struct instance	  in;
+	char		**names = NULL, *cause = NULL;
+	int		  i, n, shown = 0;
+
+	fprintf(stderr, "connect: stop: no tunnel named '%s' is running", name);
+	if ((n = instance_list(&names, &cause)) > 0) {
+		for (i = 0; i < n; i++) {
+			if (instance_init(&in, names[i], &cause) == 0 && instance_running(&in) != 0)
+				fprintf(stderr, "%s%s", shown++ ? ", " : "; running: ", names[i]);
+			free(cause);
+			cause = NULL;
+			free(names[i]);
+		}
+	}
+	free(names);
+	free(cause);
+	fprintf(stderr, "%s\n", shown ? "" : "; none is (connect list shows the profiles)");
+}
 
 static int
 stop_one(const char *name, int quiet_if_stopped)
@@ -28,13 +53,24 @@ stop_one(const char *name, int quiet_if_stopped)
 		return EX_USAGE;
 	}
 	if ((pid = instance_running(&in)) == 0) {
+		char	path[PATH_MAX];
+		int	known = access(in.pid_path, F_OK) == 0 ||
+			    (profile_path(name, path, sizeof path) < (int)sizeof path &&
+			    access(path, F_OK) == 0);
+
 		/* Files left by an instance that died (kill -9): take them and remove them. */
 		if (instance_claim(&in, &holder, &cause) == 0)
 			instance_release(&in);
 		free(cause);
-		if (!quiet_if_stopped)
+		if (quiet_if_stopped)
+			return 0;
+		/* A known tunnel already stopped: done (scripts stop unconditionally). */
+		if (known) {
 			printf("%s: not running\n", name);
-		return 0;
+			return 0;
+		}
+		stop_unknown(name);
+		return CMD_EXIT_NOT_RUNNING;
 	}
 	if (control_call(in.sock_path, "stop", 5000, &reply, &cause) != 0 || reply[0] == '\0') {
 		/* A wedged or foreign-uid socket: fall back on the signal, which works for us only. */
@@ -74,8 +110,11 @@ cmd_stop_exec(struct cmd_opts *o)
 		fprintf(stderr, "connect: stop: name one tunnel, or --all\n");
 		return EX_USAGE;
 	}
-	if (name != NULL)
-		return stop_one(name, 0);
+	if (name != NULL) {
+		char	buf[256];
+
+		return stop_one(cmd_instance_name(name, buf, sizeof buf), 0);
+	}
 	if ((n = instance_list(&names, &cause)) < 0) {
 		fprintf(stderr, "connect: %s\n", cause);
 		free(cause);
@@ -105,9 +144,12 @@ const struct cmd_entry cmd_stop_entry = {
 	.usage = "stop NAME | --all",
 	.summary = "stop a running tunnel gracefully and wait for it to exit",
 	.help =
-	    "  NAME           the tunnel to stop (not running: says so, exit 0)\n"
+	    "  NAME           the tunnel to stop: a profile name, or the id given to --id (as\n"
+	    "                 ID or s_ID). A known tunnel not running: says so, exit 0; a name\n"
+	    "                 that is no tunnel: exit 3, naming those that run\n"
 	    "  -a, --all      every running tunnel of this user\n"
 	    "\n"
-	    "exit status: 0 stopped or not running, 75 did not exit within 15 s, 77 not ours.\n",
+	    "exit status: 0 stopped or not running, 3 no such tunnel, 75 did not exit within 15 s,\n"
+	    "  77 not ours.\n",
 	.exec = cmd_stop_exec,
 };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "cause.h"
 #include "cmd.h"
@@ -56,10 +57,15 @@ cmd_build_profile(struct cmd_opts *o, const char *name, struct profile *p, char 
 		snprintf(p->name, sizeof p->name, "%.*s", (int)n, b);
 	}
 	if (o->studio_id != NULL) {
-		if (set_field(p->studio_id, sizeof p->studio_id, o->studio_id, "--id", cause))
+		/* As Lightning shows it (ID, s_ID, s_ID@ssh.lightning.ai): the bare id. */
+		if (profile_studio_id(o->studio_id, p->studio_id, sizeof p->studio_id) != 0) {
+			cause_set(cause, "--id %s: expected the Studio id (as ID, s_ID or "
+			    "s_ID@ssh.lightning.ai; letters, digits, '_' and '-')", o->studio_id);
 			return EX_USAGE;
+		}
+		/* The instance answers to the id given: connect stop ID, status ID. */
 		if (p->name[0] == '\0')
-			snprintf(p->name, sizeof p->name, "s_%s", o->studio_id);
+			snprintf(p->name, sizeof p->name, "%s", p->studio_id);
 	}
 	if (o->user != NULL && set_field(p->user, sizeof p->user, o->user, "-l", cause))
 		return EX_USAGE;
@@ -137,4 +143,24 @@ cmd_instance_state(const struct instance *in, char state[CMD_STATE_MAX])
 	free(reply);
 	free(cause);
 	return rc;
+}
+
+const char *
+cmd_instance_name(const char *name, char *buf, size_t len)
+{
+	struct instance	 in;
+	char		*cause = NULL;
+	const char	*use = name;
+
+	/* The name as given, when it has files; else the id in it (s_ID, s_ID@host). */
+	if (instance_init(&in, name, &cause) == 0 && access(in.pid_path, F_OK) == 0)
+		goto out;
+	free(cause);
+	cause = NULL;
+	if (profile_studio_id(name, buf, len) == 0 && strcmp(buf, name) != 0 &&
+	    instance_init(&in, buf, &cause) == 0 && access(in.pid_path, F_OK) == 0)
+		use = buf;
+out:
+	free(cause);
+	return use;
 }

@@ -69,6 +69,13 @@ struct instance;
 int	cmd_instance_state(const struct instance *in, char state[CMD_STATE_MAX]);
 
 /*
+ * The instance NAME means: NAME itself when it has runtime files, else the
+ * Studio id inside it (s_ID, s_ID@ssh.lightning.ai: a tunnel started with
+ * --id answers to its id) when that one has. Returns name or buf.
+ */
+const char *cmd_instance_name(const char *name, char *buf, size_t len);
+
+/*
  * The arguments of a command taking at most one NAME and one flag (status
  * --json, stop --all): sets *flag_set and *name. Returns 0, or EX_USAGE
  * after saying what was unexpected.

@@ -35,7 +35,8 @@ cmd_lookup(const char *name)
 static void
 cmd_help(FILE *f, const struct cmd_entry *cmd)
 {
-	fprintf(f, "usage: connect %s\n%s.\n\n%s", cmd->usage, cmd->summary, cmd->help);
+	fprintf(f, "usage: connect %s\n%s.\n%s%s", cmd->usage, cmd->summary,
+	    cmd->help != NULL ? "\n" : "", cmd->help != NULL ? cmd->help : "");
 }
 
 static void
@@ -155,8 +156,8 @@ parse_globals(int argc, char **argv, struct cmd_opts *o)
 		case 'V':
 			printf("connect %s (libssh %s)\n", CONNECT_VERSION, ssh_version(0));
 			return 0;
-		default:
-			usage(stderr);
+		default:	/* getopt said which option: one line more, not the whole help */
+			fprintf(stderr, "connect: see connect --help\n");
 			return EX_USAGE;
 		}
 	}
@@ -178,7 +179,7 @@ main(int argc, char **argv)
 	o.argc = argc - optind;
 	o.argv = argv + optind;
 	if (o.argc > 0 && strcmp(o.argv[0], "help") == 0) {
-		if (o.argc < 2) {
+		if (o.argc < 2 || strcmp(o.argv[1], "help") == 0) {
 			usage(stdout);
 			return 0;
 		}

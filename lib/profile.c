@@ -358,14 +358,19 @@ load_set(struct load *l, const struct key *k, const char *value)
 	ip = (int *)(void *)(base + k->off);
 
 	switch (k->type) {
-	case K_ID:
-		if (*value != '\0' && (!profile_charset(value, "_-") ||
-		    strlen(value) > PROFILE_ID_MAX)) {
+	case K_ID: {
+		char	idbuf[PROFILE_ID_MAX + 1];
+
+		if (*value == '\0')
+			return load_copy(l, k, str, value);
+		if (profile_studio_id(value, idbuf, sizeof idbuf) != 0) {
 			load_error(l, line, "%s: expected the Studio id (letters, digits, '_' and '-', "
-			    "at most %d), got '%s'", k->name, PROFILE_ID_MAX, value);
+			    "at most %d, as ID, s_ID or s_ID@ssh.lightning.ai), got '%s'", k->name,
+			    PROFILE_ID_MAX, value);
 			return -1;
 		}
-		return load_copy(l, k, str, value);
+		return load_copy(l, k, str, idbuf);
+	}
 	case K_WORD:
 		if (!is_word(value)) {
 			load_error(l, line, "%s: expected one word without spaces, not starting "
@@ -1010,6 +1015,37 @@ profile_where(const struct profile *p, char *buf, size_t len)
 	else
 		buf[0] = '\0';
 	return buf;
+}
+
+int
+profile_studio_id(const char *in, char *out, size_t len)
+{
+	const char	*at, *gw = PROFILE_DEFAULT_HOST;
+	size_t		 n;
+
+	while (*in == ' ' || *in == '\t')
+		in++;
+	if (strncmp(in, "ssh ", 4) == 0)	/* the whole command Lightning shows */
+		for (in += 4; *in == ' '; in++)
+			;
+	n = strcspn(in, " \t\r\n");
+	if (in[n] != '\0' && in[n + strspn(in + n, " \t\r\n")] != '\0')
+		return -1;	/* more words */
+	/* s_ID@ssh.lightning.ai: the login as Lightning prints it; another host is not an id. */
+	if ((at = memchr(in, '@', n)) != NULL) {
+		if ((size_t)(in + n - at - 1) != strlen(gw) || strncasecmp(at + 1, gw, strlen(gw)) != 0)
+			return -1;
+		n = (size_t)(at - in);
+	}
+	if (n >= 2 && strncmp(in, "s_", 2) == 0) {
+		in += 2;
+		n -= 2;
+	}
+	if (n == 0 || n > PROFILE_ID_MAX || n >= len)
+		return -1;
+	memcpy(out, in, n);
+	out[n] = '\0';
+	return profile_charset(out, "_-") ? 0 : -1;
 }
 
 int

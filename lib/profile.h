@@ -91,6 +91,14 @@ int	profile_path(const char *name, char *buf, size_t len);
 int	profile_add_forward(struct profile *p, const char *spec, char **cause);
 
 /*
+ * The Studio id in each form Lightning shows it: "ID", "s_ID",
+ * "s_ID@ssh.lightning.ai", or the whole "ssh s_ID@ssh.lightning.ai". The bare
+ * ID (letters, digits, '_' and '-', at most 128) into out. Returns 0, or -1
+ * when it is none of those (another host after '@', more words, bad bytes).
+ */
+int	profile_studio_id(const char *in, char *out, size_t len);
+
+/*
  * Final checks once every source is applied: id or user present (unless
  * from_ssh_config), no two forwards on the same bind address and local
  * port, ranges. Returns 0 or -1 with *cause naming where to fix it.

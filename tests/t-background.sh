@@ -450,12 +450,56 @@ else
 	t_fail "init bad id" "exit $rc: $(cat "$T/init3.out")"
 fi
 
+# ---------------------------------------------------------------- the id as Lightning shows it
+# connect --id s_ID@ssh.lightning.ai (pasted from Lightning) is user s_ID's tunnel, and the instance
+# answers to the id: stop ID, status s_ID. ssh.lightning.ai is this sshd through an ssh config;
+# -l keeps the login this sshd knows. The built-in forwards bind 8080, 8008 and 8081.
+if "$TNET" probe 127.0.0.1 8080 || "$TNET" probe 127.0.0.1 8008 || "$TNET" probe 127.0.0.1 8081; then
+	t_skip "--id forms, stop by id" "something listens on 8080, 8008 or 8081 here"
+else
+	printf '%s\n' "Host ssh.lightning.ai" "  HostName 127.0.0.1" "  Port $SSHD_PORT" \
+	    "  IdentityFile $SSHD_KEY" "  UserKnownHostsFile $T/known_hosts_id" >"$T/idcfg"
+	CONNECT_SSH_CONFIG=$T/idcfg $CONNECT --id "s_byid01@ssh.lightning.ai" -l "$SSHD_USER" \
+	    >"$T/byid-fg.out" 2>&1 &
+	IDP=$!
+	t_track $IDP
+	st=$(wait_log "$T/byid-fg.out" "connected to" 15 && $CONNECT status s_byid01 2>&1 | head -n 1)
+	out=$($CONNECT stop byid01 2>&1)
+	rc=$?
+	if echo "$st" | grep -q "^byid01  ready" && [ $rc = 0 ] && echo "$out" | grep -q "stopped" &&
+	    t_wait_exit $IDP 10; then
+		t_pass "--id s_ID@ssh.lightning.ai: the tunnel answers to its id (status s_ID, stop ID)"
+	else
+		t_fail "--id forms, stop by id" "status '$st'; stop exit $rc '$out': $(tail -n 3 "$T/byid-fg.out")"
+	fi
+fi
+out=$($CONNECT stop nosuch-tunnel 2>&1)
+rc=$?
+if [ $rc = 3 ] && echo "$out" | grep -q "no tunnel named 'nosuch-tunnel'"; then
+	t_pass "stop of a name that is no tunnel: exit 3, saying so"
+else
+	t_fail "stop unknown" "exit $rc: $out"
+fi
+$CONNECT init known1 --id k1 >/dev/null 2>&1
+out=$($CONNECT stop known1 2>&1)
+rc=$?
+if [ $rc = 0 ] && echo "$out" | grep -q "known1: not running"; then
+	t_pass "stop of a known profile that is not running: exit 0 (stop is idempotent)"
+else
+	t_fail "stop known, stopped" "exit $rc: $out"
+fi
+
 # ---------------------------------------------------------------- help
 ok=1
-for c in up status stop list init; do
+for c in up status stop list init check; do
 	$CONNECT $c --help 2>&1 | grep -q "^usage: connect .*$c\|^usage: connect \[up\]" || ok=0
 	$CONNECT help $c 2>&1 | grep -q "^usage: connect" || ok=0
+	# a command without its own text once printed "(null)"
+	$CONNECT help $c 2>&1 | grep -q "(null)" && ok=0
 done
+$CONNECT help help | grep -q "^usage: connect" || ok=0
+# An unknown option: getopt's line and one pointer, not the whole help.
+[ "$($CONNECT --frobnicate 2>&1 | wc -l)" -le 2 ] || ok=0
 if [ $ok = 1 ] && $CONNECT --help | grep -q "status \[NAME\]"; then
 	t_pass "--help for the program and each command (connect CMD --help, connect help CMD)"
 else

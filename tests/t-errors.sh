@@ -108,6 +108,8 @@ try c4 64 "init: bad id" $CONNECT init t --id 'x y'
 studio
 try c5 73 "init over an existing profile" $CONNECT init s --id abc
 try c6 3 "status of a tunnel that is not running" $CONNECT status s
+try c8 64 "--id: another host's login" $CONNECT --id s_x@example.com
+try c9 3 "stop: a name that is no tunnel" $CONNECT stop nosuch
 
 # ---------------------------------------------------------------- keys and auth
 studio

@@ -360,11 +360,11 @@ test_load_bad(void)
 		{ "max_tries words", "[reconnect]\nmax_tries = forever\n",
 		  "t.ini:2: max_tries: expected a whole number 0..1000000, got 'forever'" },
 		{ "bad id", "[studio]\nid = a b\n",
-		  "t.ini:2: id: expected the Studio id (letters, digits, '_' and '-', at most 128), "
-		  "got 'a b'" },
+		  "t.ini:2: id: expected the Studio id (letters, digits, '_' and '-', at most 128, "
+		  "as ID, s_ID or s_ID@ssh.lightning.ai), got 'a b'" },
 		{ "id with a slash", "[studio]\nid = ../x\n",
-		  "t.ini:2: id: expected the Studio id (letters, digits, '_' and '-', at most 128), "
-		  "got '../x'" },
+		  "t.ini:2: id: expected the Studio id (letters, digits, '_' and '-', at most 128, "
+		  "as ID, s_ID or s_ID@ssh.lightning.ai), got '../x'" },
 		{ "user with a space", "[studio]\nuser = s_a b\n",
 		  "t.ini:2: user: expected one word without spaces, not starting with '-', "
 		  "got 's_a b'" },
@@ -867,9 +867,48 @@ test_find(void)
 	rmdir(home);
 }
 
+/* The Studio id as Lightning shows it, in every form a user pastes. */
+static void
+test_studio_id(void)
+{
+	static const struct {
+		const char	*in, *want;	/* want NULL: refused */
+	} cases[] = {
+		{ "01kem22xtq9zcsd56hsvk42nfv", "01kem22xtq9zcsd56hsvk42nfv" },
+		{ "s_01kem22xtq9zcsd56hsvk42nfv", "01kem22xtq9zcsd56hsvk42nfv" },
+		{ "s_01kem22xtq9zcsd56hsvk42nfv@ssh.lightning.ai", "01kem22xtq9zcsd56hsvk42nfv" },
+		{ "s_01kem@SSH.Lightning.AI", "01kem" },
+		{ "ssh s_01kem@ssh.lightning.ai", "01kem" },
+		{ "  s_01kem  ", "01kem" },
+		{ "01kem@ssh.lightning.ai", "01kem" },
+		{ "demo", "demo" },
+		{ "s_x@example.com", NULL },
+		{ "s_x@ssh.lightning.ai.evil", NULL },
+		{ "s_", NULL },
+		{ "a/b", NULL },
+		{ "x y", NULL },
+		{ "", NULL },
+		{ "s_@ssh.lightning.ai", NULL },
+	};
+	char	out[160], name[128];
+	size_t	i;
+	int	rc;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		rc = profile_studio_id(cases[i].in, out, sizeof out);
+		snprintf(name, sizeof name, "profile_studio_id '%s'", cases[i].in);
+		if (cases[i].want == NULL)
+			UNIT_CHECK(name, rc == -1, "accepted as '%s'", out);
+		else
+			UNIT_CHECK(name, rc == 0 && strcmp(out, cases[i].want) == 0,
+			    "rc %d, got '%s', want '%s'", rc, rc == 0 ? out : "", cases[i].want);
+	}
+}
+
 void
 unit_profile(void)
 {
+	test_studio_id();
 	test_defaults();
 	test_load_example();
 	test_load_good();
