@@ -489,6 +489,19 @@ else
 	t_fail "stop known, stopped" "exit $rc: $out"
 fi
 
+# ---------------------------------------------------------------- one home
+# HOME elsewhere (a container's): ~/.ssh/config is $HOME's, as the keys, known_hosts and profiles
+# are (libssh alone would read the password database's home).
+mkdir -p "$T/h/.ssh"
+printf '%s\n' "Host homealias" "  HostName 127.0.0.1" "  Port $SSHD_PORT" "  User $SSHD_USER" \
+    "  IdentityFile $SSHD_KEY" "  UserKnownHostsFile $T/h/.ssh/known_hosts" >"$T/h/.ssh/config"
+out=$(env -u CONNECT_SSH_CONFIG HOME="$T/h" XDG_CONFIG_HOME="$T/h/.config" $CONNECT check homealias 2>&1)
+if echo "$out" | grep -q "^auth  *ok" && echo "$out" | grep -q "127.0.0.1 port $SSHD_PORT"; then
+	t_pass "HOME=elsewhere: its .ssh/config names the alias (auth ok through it)"
+else
+	t_fail "HOME elsewhere" "$(echo "$out" | head -n 4)"
+fi
+
 # ---------------------------------------------------------------- help
 ok=1
 for c in up status stop list init check; do
