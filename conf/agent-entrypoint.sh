@@ -8,7 +8,8 @@
 #
 # Environment:
 #   TARGET_LIGHTNING_ID   the ClearML server's Studio id (as the old script read it);
-#                         LIGHTNING_CLOUD_SPACE_ID is read when it is unset
+#                         LIGHTNING_CLOUD_SPACE_ID is read when it is unset, but not inside a
+#                         Studio (LIGHTNING_CLOUDSPACE_HOST set), where it is this Studio's own
 #   CONNECT_PROFILE       a profile name instead of an id (~/.config/connect/NAME.ini)
 #   CONNECT_WAIT          seconds to wait for the tunnel (default 120)
 #   CONNECT_OPTS          more connect options (word-split), e.g. "-i /secrets/lightning_rsa"
@@ -19,6 +20,14 @@
 set -u
 
 bin=${CONNECT_BIN:-connect}
+# Inside a Studio (its LIGHTNING_* variables are set) LIGHTNING_CLOUD_SPACE_ID is that Studio's own
+# id: the tunnel must go to the ClearML server's Studio, named by TARGET_LIGHTNING_ID.
+if [ -z "${TARGET_LIGHTNING_ID:-}" ] && [ -z "${CONNECT_PROFILE:-}" ] &&
+    [ -n "${LIGHTNING_CLOUDSPACE_HOST:-}${LIGHTNING_CLUSTER_ID:-}" ]; then
+	echo "agent-entrypoint: inside a Studio, LIGHTNING_CLOUD_SPACE_ID is this Studio's own id:" \
+	    "set TARGET_LIGHTNING_ID to the ClearML server's Studio id (or CONNECT_PROFILE)" >&2
+	exit 64
+fi
 id=${TARGET_LIGHTNING_ID:-${LIGHTNING_CLOUD_SPACE_ID:-}}
 wait=${CONNECT_WAIT:-120}
 

@@ -319,6 +319,29 @@ if [ $rc = 77 ] && grep -q "s_shimtest@" "$T/shim.log"; then
 else
 	t_fail "shim" "exit $rc: $(cat "$T/shim.log")"
 fi
+# Inside a Studio (LIGHTNING_* set), its own LIGHTNING_CLOUD_SPACE_ID is no target: refused, named.
+env -u TARGET_LIGHTNING_ID LIGHTNING_CLOUD_SPACE_ID=ownid LIGHTNING_CLOUDSPACE_HOST=x.cloudspaces \
+    CONNECT_BIN=$CONNECT sh "$TOP/connect.sh" -F "$T/shim.ini" >"$T/shim3.log" 2>&1
+rc=$?
+env -u TARGET_LIGHTNING_ID LIGHTNING_CLOUD_SPACE_ID=ownid LIGHTNING_CLOUDSPACE_HOST=x.cloudspaces \
+    CONNECT_BIN=$CONNECT sh "$TOP/conf/agent-entrypoint.sh" true >"$T/entry-own.log" 2>&1
+rc2=$?
+if [ $rc = 64 ] && grep -q "TARGET_LIGHTNING_ID" "$T/shim3.log" && ! grep -q "s_ownid" "$T/shim3.log" &&
+    [ $rc2 = 64 ] && grep -q "TARGET_LIGHTNING_ID" "$T/entry-own.log"; then
+	t_pass "shim and agent entrypoint inside a Studio: its own id refused, TARGET_LIGHTNING_ID named"
+else
+	t_fail "shim inside a Studio" "exits $rc/$rc2: $(cat "$T/shim3.log" "$T/entry-own.log")"
+fi
+# On a laptop the old fallback stays: LIGHTNING_CLOUD_SPACE_ID set by hand.
+env -u TARGET_LIGHTNING_ID -u LIGHTNING_CLOUDSPACE_HOST -u LIGHTNING_CLUSTER_ID \
+    LIGHTNING_CLOUD_SPACE_ID=laptopid CONNECT_BIN=$CONNECT sh "$TOP/connect.sh" -F "$T/shim.ini" \
+    >"$T/shim4.log" 2>&1
+rc=$?
+if [ $rc = 77 ] && grep -q "s_laptopid@" "$T/shim4.log"; then
+	t_pass "shim on a laptop: LIGHTNING_CLOUD_SPACE_ID still read (user s_<id>)"
+else
+	t_fail "shim on a laptop" "exit $rc: $(cat "$T/shim4.log")"
+fi
 CONNECT_BIN=$T/nonexistent sh "$TOP/connect.sh" >"$T/shim2.log" 2>&1
 rc=$?
 if [ $rc = 69 ] && grep -q "missing" "$T/shim2.log"; then
