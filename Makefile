@@ -147,16 +147,25 @@ install: all
 	cp connect/connect $(DESTDIR)$(BINDIR)/connect
 	sed -e 's|@BINDIR@|$(BINDIR)|g' connect.sh.in > $(DESTDIR)$(BINDIR)/connect.sh
 	chmod 755 $(DESTDIR)$(BINDIR)/connect.sh
-	cp conf/example.ini conf/connect@.service $(DESTDIR)$(SHAREDIR)/
+	cp conf/example.ini conf/connect@.service conf/ai.lightning.connect.plist $(DESTDIR)$(SHAREDIR)/
 	cp conf/agent-entrypoint.sh $(DESTDIR)$(SHAREDIR)/agent-entrypoint.sh
 	chmod 755 $(DESTDIR)$(SHAREDIR)/agent-entrypoint.sh
 	mkdir -p $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
 	cp connect.1 $(DESTDIR)$(MANDIR)/man1/connect.1
 	cp conf/connect.bash-completion $(DESTDIR)$(COMPLETIONDIR)/connect
 
+# Removes what install put there, nothing else (profiles and runtime files are the user's).
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/connect $(DESTDIR)$(BINDIR)/connect.sh \
+	    $(DESTDIR)$(MANDIR)/man1/connect.1 $(DESTDIR)$(COMPLETIONDIR)/connect \
+	    $(DESTDIR)$(SHAREDIR)/example.ini $(DESTDIR)$(SHAREDIR)/connect@.service \
+	    $(DESTDIR)$(SHAREDIR)/ai.lightning.connect.plist $(DESTDIR)$(SHAREDIR)/agent-entrypoint.sh
+	-rmdir $(DESTDIR)$(SHAREDIR)
+
 clean:
 	rm -f $(LIB_OBJS) $(CONNECT_OBJS) lib/libconnect.a connect/connect connect.sh \
 		tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy \
 		tests/fakeclock.so tests/fuzz/fuzz-profile tests/fuzz/fuzz-fwdspec tests/fuzz/fuzz-control
 
-.PHONY: all deps test demo bench bench-recovery bench-many soak fuzz valgrind install clean
+.PHONY: all deps test demo bench bench-recovery bench-many soak fuzz valgrind install uninstall \
+	clean

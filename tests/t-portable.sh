@@ -57,4 +57,20 @@ else
 	t_skip "clang builds connect" "clang is not installed (apt-get install clang)"
 fi
 
+# --- make install, then make uninstall: every file back out, nothing else touched.
+d=$T/destdir
+if (cd "$TOP" && make install DESTDIR="$d" PREFIX=/usr/local >"$T/install.log" 2>&1); then
+	n=$(find "$d" -type f | wc -l)
+	mkdir -p "$d/usr/local/bin" && echo mine >"$d/usr/local/bin/other-tool"
+	(cd "$TOP" && make uninstall DESTDIR="$d" PREFIX=/usr/local >>"$T/install.log" 2>&1)
+	left=$(find "$d" -type f | sed "s|^$d||")
+	if [ "$n" -ge 8 ] && [ "$left" = /usr/local/bin/other-tool ]; then
+		t_pass "make install puts $n files in place; make uninstall takes exactly those out"
+	else
+		t_fail "make uninstall" "installed $n files; left: $left"
+	fi
+else
+	t_fail "make install" "$(tail -n 3 "$T/install.log")"
+fi
+
 t_done
