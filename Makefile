@@ -37,9 +37,11 @@ LIB_OBJS =	lib/log.o lib/clock.o lib/vis.o lib/cause.o lib/paths.o lib/listener.
 		lib/conn.o lib/forward.o lib/identity.o lib/probe.o lib/verify.o lib/supervisor.o \
 		lib/instance.o lib/control.o lib/status.o lib/notify.o
 CONNECT_SRCS =	connect/main.c connect/cmd.c connect/cmd-up.c connect/cmd-check.c connect/cmd-status.c \
-		connect/cmd-stop.c connect/cmd-list.c connect/cmd-init.c
+		connect/cmd-stop.c connect/cmd-list.c connect/cmd-init.c connect/cmd-env.c \
+		connect/cmd-share.c
 CONNECT_OBJS =	connect/main.o connect/cmd.o connect/cmd-up.o connect/cmd-check.o connect/cmd-status.o \
-		connect/cmd-stop.o connect/cmd-list.o connect/cmd-init.o
+		connect/cmd-stop.o connect/cmd-list.o connect/cmd-init.o connect/cmd-env.o \
+		connect/cmd-share.o
 HDRS =		lib/log.h lib/clock.h lib/vis.h lib/cause.h lib/paths.h lib/listener.h \
 		lib/compat.h lib/fwdspec.h lib/profile.h lib/sshconfig.h lib/knownhosts.h \
 		lib/policy.h lib/sshsock.h lib/sockio.h lib/dial.h lib/session.h lib/chan.h \

@@ -47,6 +47,8 @@ extern const struct cmd_entry cmd_init_entry;
 /* `status NAME` of an instance that is not running (as systemctl status). */
 #define CMD_EXIT_NOT_RUNNING	3
 extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_env_entry;
+extern const struct cmd_entry cmd_share_entry;
 
 /* Build the profile from -F / NAME / --id and the command-line overrides; prints errors. Returns 0 or an exit code. */
 int	cmd_load_profile(struct cmd_opts *o, const char *name, struct profile *p);

@@ -18,6 +18,8 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_list_entry,
 	&cmd_init_entry,
 	&cmd_check_entry,
+	&cmd_env_entry,
+	&cmd_share_entry,
 };
 
 static const struct cmd_entry *

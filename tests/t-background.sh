@@ -489,6 +489,40 @@ else
 	t_fail "stop known, stopped" "exit $rc: $out"
 fi
 
+# ---------------------------------------------------------------- share and env
+# share, on the server's Studio: the lines the other machines run, and clearml.conf's block.
+out=$(LIGHTNING_CLOUD_SPACE_ID=01kem22xtq9zcsd56hsvk42nfv $CONNECT share 2>&1)
+rc=$?
+line=$(echo "$out" | grep '^connect init ' | sed 's/ *#.*//')
+if [ $rc = 0 ] && [ "$line" = "connect init clearml --id 01kem22xtq9zcsd56hsvk42nfv" ] &&
+    echo "$out" | grep -q '^TARGET_LIGHTNING_ID=01kem22xtq9zcsd56hsvk42nfv connect.sh' &&
+    echo "$out" | grep -q 'files_server: http://localhost:8081' &&
+    $CONNECT ${line#connect } >/dev/null 2>&1 &&
+    grep -q '^id = 01kem22xtq9zcsd56hsvk42nfv$' "$T/cfg/connect/clearml.ini"; then
+	t_pass "share: the init line (which works as printed), the shim line, clearml.conf's api block"
+else
+	t_fail "share" "exit $rc: $out"
+fi
+out=$(env -u LIGHTNING_CLOUD_SPACE_ID $CONNECT share 2>&1)
+rc=$?
+if [ $rc = 64 ] && echo "$out" | grep -q "LIGHTNING_CLOUD_SPACE_ID.*--id"; then
+	t_pass "share outside a Studio: needs LIGHTNING_CLOUD_SPACE_ID or --id (64)"
+else
+	t_fail "share outside a Studio" "exit $rc: $out"
+fi
+# env: the exports, for eval; through them a client reaches the services of a running tunnel.
+$CONNECT -d st >/dev/null 2>&1
+out=$($CONNECT env st 2>&1)
+w=$(eval "$out"; curl -s -m 5 "$CLEARML_WEB_HOST/")
+f=$(eval "$out"; curl -s -m 5 "$CLEARML_FILES_HOST/")
+if echo "$out" | grep -q "^export CLEARML_API_HOST=http://localhost:$L_API\$" &&
+    [ "$w" = "service web" ] && [ "$f" = "service files" ]; then
+	t_pass "env: CLEARML_*_HOST exports from the forwards; eval'd, a client reaches web and files"
+else
+	t_fail "env" "$out; web '$w' files '$f'"
+fi
+$CONNECT stop st >/dev/null 2>&1
+
 # ---------------------------------------------------------------- one home
 # HOME elsewhere (a container's): ~/.ssh/config is $HOME's, as the keys, known_hosts and profiles
 # are (libssh alone would read the password database's home).

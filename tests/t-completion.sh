@@ -40,7 +40,7 @@ check() {	# check WANT WORDS...
 }
 
 check "status stop " connect st
-check "alpha beta-studio check help init list status stop up " connect ""
+check "alpha beta-studio check env help init list share status stop up " connect ""
 check "--all --help alpha beta-studio gamma " connect stop ""
 check "--help --json gamma " connect status ""
 check "--json " connect status --j
@@ -49,6 +49,8 @@ check "alpha " connect -v -F x check a
 check "$T/files/prof1.ini " connect -F "$T/files/pr"
 check "--background " connect --back
 check "check " connect help ch
+check "env " connect e
+check "alpha " connect env a
 if bash --norc -c ". '$TOP/conf/connect.bash-completion'; complete -p connect" 2>/dev/null |
     grep -q "_connect connect"; then
 	t_pass "complete -F _connect connect is registered"
