@@ -61,7 +61,7 @@ enum key_type {
 	K_CIPHERS,	/* comma list, no spaces, "" unsets */
 	K_PORT,		/* 1..65535 */
 	K_BOOL,		/* yes/no */
-	K_POLICY,	/* accept-new | strict */
+	K_POLICY,	/* accept-new | strict | insecure-accept-any */
 	K_DEFFWD,	/* default_forwards: yes/no, applied at the end of the file */
 	K_BIND,		/* IP literal, localhost or * */
 	K_RHOST,	/* remote host: a name or address, brackets allowed */
@@ -411,6 +411,8 @@ load_set(struct load *l, const struct key *k, const char *value)
 			l->p->hostkey_policy = HOSTKEY_ACCEPT_NEW;
 		else if (strcmp(value, "strict") == 0)
 			l->p->hostkey_policy = HOSTKEY_STRICT;
+		else if (strcmp(value, "insecure-accept-any") == 0)
+			l->p->hostkey_policy = HOSTKEY_INSECURE;
 		else {
 			load_error(l, line, "%s: expected accept-new or strict (a changed key is "
 			    "always refused), got '%s'", k->name, value);

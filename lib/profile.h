@@ -16,7 +16,8 @@
 
 enum hostkey_policy {
 	HOSTKEY_ACCEPT_NEW = 0,	/* unknown host: record and go on; changed: refuse */
-	HOSTKEY_STRICT		/* unknown host: refuse with the fingerprint; changed: refuse */
+	HOSTKEY_STRICT,		/* unknown host: refuse with the fingerprint; changed: refuse */
+	HOSTKEY_INSECURE	/* insecure-accept-any: a changed key is used, loudly (a person chose it) */
 };
 
 /*

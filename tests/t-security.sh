@@ -190,7 +190,20 @@ if [ $rc = 76 ] && grep -q "HOST KEY CHANGED" "$T/hk-d1.out" && [ "$(accepted)" 
 else
 	t_fail "-d on a changed host key" "exit $rc, logins $before -> $(accepted): $(cat "$T/hk-d1.out")"
 fi
+# The profile's explicit opt-out (never the ssh config's): the changed key is used, loudly.
+sed -i "s/^host_key_policy = .*/host_key_policy = insecure-accept-any/" "$T/hk.ini"
+$CONNECT -F "$T/hk.ini" >"$T/hk-insecure.log" 2>&1 &
+HK=$!
+t_track $HK
+if wait_log "$T/hk-insecure.log" "connected to" 15 && [ "$(get "$L_WEB")" = "service web" ] &&
+    grep -q "HOST KEY NOT VERIFIED.*insecure-accept-any" "$T/hk-insecure.log"; then
+	t_pass "host_key_policy = insecure-accept-any: a changed key is used, with a warning naming it"
+else
+	t_fail "insecure-accept-any" "$(tail -n 3 "$T/hk-insecure.log")"
+fi
+t_stop $HK >/dev/null
 rm -f "$T/known_hosts"
+before=$(accepted)	# the checks below count logins from here
 
 # ---------------------------------------------------------------- file modes
 for mode in 640 604 644; do
