@@ -23,7 +23,15 @@ status_one(const char *name, int json, int quiet_if_stopped, int *printed)
 		return EX_USAGE;
 	}
 	if ((pid = instance_running(&in)) == 0) {
-		if (!quiet_if_stopped)
+		/* For scripts, an object all the same: {"name": ..., "state": "stopped"}. */
+		if (json && !quiet_if_stopped) {
+			printf("{\"name\":\"");
+			for (n = 0; name[n] != '\0'; n++)
+				printf((unsigned char)name[n] < 0x20 || name[n] == '"' ||
+				    name[n] == '\\' ? "\\u%04x" : "%c", (unsigned char)name[n]);
+			printf("\",\"state\":\"stopped\"}");
+			(*printed)++;
+		} else if (!quiet_if_stopped)
 			fprintf(stderr, "%s: not running\n", name);
 		return CMD_EXIT_NOT_RUNNING;
 	}

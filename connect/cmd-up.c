@@ -43,6 +43,7 @@ struct up {
 	struct event		*ev_sig[3];	/* INT, TERM, HUP */
 	int			 ready_fd;	/* -d: pipe to the waiting parent, -1 once told */
 	int			 ready;		/* the verification has reported */
+	int			 said_urls;	/* the URLs were logged (foreground) */
 };
 
 static void
@@ -129,6 +130,14 @@ up_state(struct supervisor *sup, enum supervisor_state st, void *arg)
 	char			 msg[1400];
 
 	(void)sup;
+	/* The first session up: say where to go (foreground; -d's parent prints them). */
+	if (st == SUP_READY && !u->said_urls && !u->o->background) {
+		char	urls[512];
+
+		u->said_urls = 1;
+		if (cmd_urls(u->p, urls, sizeof urls) > 0)
+			log_info("open %s", urls);
+	}
 	if (!notify_enabled() || !u->ready)
 		return;
 	supervisor_info(u->sup, &in);
@@ -143,12 +152,16 @@ up_control(enum control_request req, struct evbuffer *reply, void *arg)
 {
 	struct up		*u = arg;
 	struct supervisor_info	 in;
+	struct status_where	 where;
 
 	switch (req) {
 	case CTL_REQ_STATUS:
 	case CTL_REQ_STATUS_JSON:
 		supervisor_info(u->sup, &in);
-		status_format(reply, u->p->name, getpid(), &in, req == CTL_REQ_STATUS_JSON);
+		where.profile = u->p->path;
+		where.log = u->o->use_syslog ? "syslog" : u->o->log_file != NULL ? u->o->log_file :
+		    u->o->background ? u->inst.log_path : "stderr (foreground)";
+		status_format(reply, u->p->name, getpid(), &in, &where, req == CTL_REQ_STATUS_JSON);
 		evbuffer_add(reply, "\n", 1);
 		return 0;
 	case CTL_REQ_STATE:
@@ -290,9 +303,13 @@ up_parent_wait(struct up *u, pid_t child, int fd)
 	if (len > 0 && sscanf(line, "%d %n", &code, &off) == 1 && off > 0) {
 		line[strcspn(line, "\n")] = '\0';
 		if (code == 0) {
+			char	urls[512];
+
 			printf("%s: ready (pid %ld); log: %s\n", u->p->name, (long)child,
 			    u->o->use_syslog ? "syslog" : u->o->log_file ? u->o->log_file :
 			    u->inst.log_path);
+			if (cmd_urls(u->p, urls, sizeof urls) > 0)
+				printf("open %s\n", urls);
 			return 0;
 		}
 		fprintf(stderr, "connect: %s: %s\n", u->p->name, line + off);

@@ -164,3 +164,25 @@ out:
 	free(cause);
 	return use;
 }
+
+int
+cmd_urls(const struct profile *p, char *buf, size_t len)
+{
+	static const struct {
+		const char	*forward, *what;
+	} urls[] = { { "web", "web UI" }, { "api", "API" }, { "files", "files" } };
+	size_t	i, j, used = 0;
+	int	n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		for (j = 0; j < p->nforwards && used < len; j++) {
+			if (strcmp(p->forwards[j].name, urls[i].forward) != 0)
+				continue;
+			used += (size_t)snprintf(buf + used, len - used, "%s%s http://localhost:%d",
+			    n ? ", " : "", urls[i].what, p->forwards[j].local_port);
+			n++;
+		}
+	}
+	return n;
+}

@@ -71,6 +71,13 @@ struct instance;
 int	cmd_instance_state(const struct instance *in, char state[CMD_STATE_MAX]);
 
 /*
+ * "web UI http://localhost:8080, API http://localhost:8008, files
+ * http://localhost:8081" for the profile's ClearML forwards, into buf.
+ * Returns how many it names (0: none of web, api, files).
+ */
+int	cmd_urls(const struct profile *p, char *buf, size_t len);
+
+/*
  * The instance NAME means: NAME itself when it has runtime files, else the
  * Studio id inside it (s_ID, s_ID@ssh.lightning.ai: a tunnel started with
  * --id answers to its id) when that one has. Returns name or buf.

@@ -55,10 +55,11 @@ json_string(struct evbuffer *out, const char *s)
 }
 
 static void
-status_json(struct evbuffer *out, const char *name, pid_t pid, const struct supervisor_info *in)
+status_json(struct evbuffer *out, const char *name, pid_t pid, const struct supervisor_info *in,
+    const struct status_where *where)
 {
 	const struct forward	*f;
-	char			 ep[300];
+	char			 ep[700];
 	size_t			 i;
 
 	evbuffer_add_printf(out, "{\"name\":");
@@ -76,6 +77,14 @@ status_json(struct evbuffer *out, const char *name, pid_t pid, const struct supe
 		evbuffer_add_printf(out, ",\"last_error_age_s\":%.0f", in->last_error_age_s);
 	else
 		evbuffer_add_printf(out, ",\"last_error_age_s\":null");
+	snprintf(ep, sizeof ep, "%s@%s:%d", in->user != NULL ? in->user : "",
+	    in->host != NULL ? in->host : "", in->port);
+	evbuffer_add_printf(out, ",\"login\":");
+	json_string(out, ep);
+	evbuffer_add_printf(out, ",\"profile\":");
+	json_string(out, where->profile);
+	evbuffer_add_printf(out, ",\"log\":");
+	json_string(out, where->log);
 	evbuffer_add_printf(out, ",\"forwards\":[");
 	for (i = 0; i < in->nfwd; i++) {
 		f = &in->fwd[i];
@@ -98,7 +107,8 @@ status_json(struct evbuffer *out, const char *name, pid_t pid, const struct supe
 }
 
 static void
-status_text(struct evbuffer *out, const char *name, pid_t pid, const struct supervisor_info *in)
+status_text(struct evbuffer *out, const char *name, pid_t pid, const struct supervisor_info *in,
+    const struct status_where *where)
 {
 	const struct forward	*f;
 	char			 a[32], b[32], lo[300], re[300], safe[1300];
@@ -114,6 +124,13 @@ status_text(struct evbuffer *out, const char *name, pid_t pid, const struct supe
 	else if (in->attempt > 0)
 		evbuffer_add_printf(out, "  attempt %d", in->attempt);
 	evbuffer_add_printf(out, "  reconnects %u\n", in->reconnects);
+	evbuffer_add_printf(out, "  %s@%s port %d", in->user != NULL ? in->user : "?",
+	    in->host != NULL ? in->host : "?", in->port);
+	if (where->profile[0] != '\0')
+		evbuffer_add_printf(out, "  profile %s", vis_str(safe, sizeof safe, where->profile));
+	if (where->log[0] != '\0')
+		evbuffer_add_printf(out, "  log %s", vis_str(safe, sizeof safe, where->log));
+	evbuffer_add_printf(out, "\n");
 	if (in->last_error != NULL && in->last_error[0] != '\0')
 		evbuffer_add_printf(out, "  last error: %s (%s ago)\n",
 		    vis_str(safe, sizeof safe, in->last_error),
@@ -134,10 +151,10 @@ status_text(struct evbuffer *out, const char *name, pid_t pid, const struct supe
 
 void
 status_format(struct evbuffer *out, const char *name, pid_t pid,
-    const struct supervisor_info *in, int json)
+    const struct supervisor_info *in, const struct status_where *where, int json)
 {
 	if (json)
-		status_json(out, name, pid, in);
+		status_json(out, name, pid, in, where);
 	else
-		status_text(out, name, pid, in);
+		status_text(out, name, pid, in, where);
 }

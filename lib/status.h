@@ -12,12 +12,18 @@
  * Append the status of instance `name` (process pid) to out: readable lines
  * (the first one starts with the name), or one JSON object with the keys
  * name, pid, state, uptime_s, session_age_s (null without a session),
- * reconnects, attempt, last_error, last_error_age_s (null without an error)
- * and forwards: [{name, local, remote, open, total, bytes_up, bytes_down,
- * failures, last_error}].
+ * reconnects, attempt, last_error, last_error_age_s (null without an error),
+ * login ("user@host:port"), profile, log and forwards: [{name, local, remote,
+ * open, total, bytes_up, bytes_down, failures, last_error}].
  */
+/* Where a tunnel's settings come from and where it logs ("" when not known). */
+struct status_where {
+	const char	*profile;	/* the profile file, or "" (--id, ssh config Host) */
+	const char	*log;		/* the log file, "syslog", or "stderr" */
+};
+
 void	status_format(struct evbuffer *out, const char *name, pid_t pid,
-	    const struct supervisor_info *in, int json);
+	    const struct supervisor_info *in, const struct status_where *where, int json);
 
 /* "2h03m", "12m04s", "41s" into buf. Returns buf. */
 char	*status_duration(double s, char *buf, size_t len);

@@ -610,6 +610,9 @@ supervisor_info(const struct supervisor *s, struct supervisor_info *out)
 	}
 	out->fwd = s->fwd;
 	out->nfwd = s->nfwd;
+	out->user = s->target.user;
+	out->host = s->target.hostname;
+	out->port = s->target.port;
 }
 
 enum supervisor_state

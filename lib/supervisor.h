@@ -32,6 +32,8 @@ struct supervisor_info {
 	double			 last_error_age_s;
 	const struct forward	*fwd;		/* the forwards, with their stats */
 	size_t			 nfwd;
+	const char		*user, *host;	/* the SSH login: user@host port */
+	int			 port;
 };
 
 /* Told of every state change (status on systemd, readiness waits). */

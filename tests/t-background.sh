@@ -138,6 +138,24 @@ if grep -q "\"state\":\"ready\"" "$T/st.json" && grep -q "\"pid\":$PID," "$T/st.
 else
 	t_fail "status --json state" "$(cat "$T/st.json")"
 fi
+# Where it goes and where it comes from: the login, the profile file, the log; and -d's URLs.
+if grep -q "\"login\":\"$SSHD_USER@127.0.0.1:$SSHD_PORT\"" "$T/st.json" &&
+    grep -q "\"profile\":\"$T/cfg/connect/st.ini\"" "$T/st.json" &&
+    grep -q "\"log\":\"$RUN/st.log\"" "$T/st.json" &&
+    $CONNECT status st | grep -q "^  $SSHD_USER@127.0.0.1 port $SSHD_PORT  profile $T/cfg/connect/st.ini  log $RUN/st.log" &&
+    grep -q "^open web UI http://localhost:$L_WEB, API http://localhost:$L_API, files http://localhost:$L_FILES" "$T/d1.out"
+then
+	t_pass "status shows user@host, the profile and the log; -d ends with the URLs to open"
+else
+	t_fail "status where / -d URLs" "$(cat "$T/st.json"; $CONNECT status st; cat "$T/d1.out")"
+fi
+out=$($CONNECT status nosuch --json 2>/dev/null)
+rc=$?
+if [ $rc = 3 ] && [ "$out" = '{"name":"nosuch","state":"stopped"}' ]; then
+	t_pass "status NAME --json of a stopped name: an object with its state, exit 3"
+else
+	t_fail "status --json stopped" "exit $rc: '$out'"
+fi
 $CONNECT status >"$T/st.txt" 2>&1
 if grep -q "^st  ready  pid $PID" "$T/st.txt" && grep -q "web .*127.0.0.1:$L_WEB -> .*total $((t0 + 3))" "$T/st.txt"
 then
