@@ -39,6 +39,38 @@ sockaddr_is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
+/*
+ * The loopback default (localhost, 127.0.0.1) also listens on [::1], as
+ * `ssh -L` does for localhost: macOS and many resolvers try ::1 first for
+ * "localhost", and http://[::1]:8080 was refused. Best effort: without IPv6
+ * it is skipped; taken by another program, said once (the IPv4 one works).
+ */
+static void
+forward_bind_v6(struct forward *f, struct event_base *base)
+{
+	struct sockaddr_in6	sin6;
+	char			what[128];
+
+	memset(&sin6, 0, sizeof sin6);
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	sin6.sin6_port = htons((uint16_t)f->spec->local_port);
+	snprintf(what, sizeof what, "forward %s: accept on [::1] port %d", f->spec->name,
+	    f->spec->local_port);
+	if (listener_open(&f->lst6, base, (struct sockaddr *)&sin6, sizeof sin6, 1024, 1, what,
+	    forward_accept_cb, f) == 0) {
+		f->has6 = 1;
+		return;
+	}
+	if (errno == EADDRINUSE)
+		log_warn("forward %s: [::1] port %d is taken by another program: IPv6 clients of "
+		    "localhost:%d reach it, not the tunnel (127.0.0.1 is the tunnel's)", f->spec->name,
+		    f->spec->local_port, f->spec->local_port);
+	else
+		log_debug("forward %s: no IPv6 loopback here (%s): 127.0.0.1 only", f->spec->name,
+		    strerror(errno));
+}
+
 int
 forward_bind(struct forward *f, struct event_base *base, const struct forward_spec *spec,
     forward_accept_fn fn, void *arg, char **cause)
@@ -83,6 +115,8 @@ forward_bind(struct forward *f, struct event_base *base, const struct forward_sp
 	if (!loopback)
 		log_warn("forward %s listens on %s port %d: reachable from other machines",
 		    spec->name, spec->bind_addr, spec->local_port);
+	if (strcmp(spec->bind_addr, "127.0.0.1") == 0)
+		forward_bind_v6(f, base);
 	return 0;
 }
 
@@ -117,10 +151,15 @@ void
 forward_disable(struct forward *f)
 {
 	listener_disable(&f->lst);
+	if (f->has6)
+		listener_disable(&f->lst6);
 }
 
 void
 forward_close(struct forward *f)
 {
 	listener_close(&f->lst);
+	if (f->has6)
+		listener_close(&f->lst6);
+	f->has6 = 0;
 }

@@ -27,6 +27,8 @@ struct forward_stats {
 struct forward {
 	const struct forward_spec *spec;
 	struct listener		 lst;		/* pauses, not spins, when accept() fails */
+	struct listener		 lst6;		/* [::1] beside a 127.0.0.1 one, if has6 */
+	int			 has6;
 	struct forward_stats	 st;
 	forward_accept_fn	 accept_fn;
 	void			*arg;

@@ -72,6 +72,20 @@ for pair in "$L_WEB:service web" "$L_API:service api" "$L_FILES:service files"; 
 done
 [ $ok = 1 ] && t_pass "three forwards reach three distinct services" || t_fail "three forwards reach three distinct services" "$why"
 
+# The loopback default listens on [::1] too, as ssh -L does for localhost (macOS tries ::1 first).
+if ip -6 addr show dev lo 2>/dev/null | grep -q '::1/128' || [ -e /proc/net/if_inet6 ] &&
+    grep -q '^00000000000000000000000000000001' /proc/net/if_inet6; then
+	got=$(curl -s -m 10 "http://[::1]:$L_WEB/")
+	gl=$(curl -s -m 10 "http://localhost:$L_FILES/")
+	if [ "$got" = "service web" ] && [ "$gl" = "service files" ]; then
+		t_pass "the default bind serves http://[::1]:PORT and http://localhost:PORT too"
+	else
+		t_fail "[::1] listener" "[::1] got '$got', localhost got '$gl'"
+	fi
+else
+	t_skip "[::1] listener" "no IPv6 loopback on this machine"
+fi
+
 got=$(curl -s -m 10 -w ' %{http_code}' "http://127.0.0.1:$L_API/debug.ping")
 case "$got" in
 *'"result_code":200'*' 200') t_pass "api /debug.ping through the tunnel" ;;
