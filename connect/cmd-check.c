@@ -26,6 +26,9 @@
 #include "clock.h"
 #include "cmd.h"
 #include "identity.h"
+#include "instance.h"
+#include "forward.h"
+#include "compat.h"
 #include "knownhosts.h"
 #include "log.h"
 #include "paths.h"
@@ -83,7 +86,50 @@ step_fail(int code, const char *step, const char *fix, const char *fmt, ...)
 	return code;
 }
 
-/* profile, key, known_hosts: no network. Returns 0 or the exit code. */
+/*
+ * Each forward's local port: free, or held by this very tunnel (check runs
+ * beside it); else the tunnel would fail with 73, so say so now and name the
+ * holder where the system lets us see it. Returns 0 or EX_CANTCREAT.
+ */
+static int
+check_ports(const struct profile *p)
+{
+	const struct forward_spec	*fs;
+	struct instance			 in;
+	char				 holder[128], step[64], fix[FWDSPEC_ORIGIN_MAX + 64];
+	char				*cause = NULL;
+	pid_t				 mine = 0;
+	size_t				 i;
+	int				 err, busy = 0;
+
+	if (instance_init(&in, p->name, &cause) == 0)
+		mine = instance_running(&in);
+	free(cause);
+	for (i = 0; i < p->nforwards; i++) {
+		fs = &p->forwards[i];
+		snprintf(step, sizeof step, "port %s", fs->name);
+		if ((err = forward_port_free(fs)) == 0) {
+			step_ok(step, "%s:%d is free", fs->bind_addr, fs->local_port);
+			continue;
+		}
+		if (err == EADDRINUSE && mine > 0) {
+			step_ok(step, "%s:%d: held by this tunnel, running (pid %ld)", fs->bind_addr,
+			    fs->local_port, (long)mine);
+			continue;
+		}
+		if (!compat_port_holder(fs->local_port, holder, sizeof holder))
+			snprintf(holder, sizeof holder, "a program this user may not look at");
+		snprintf(fix, sizeof fix, "stop what listens there, or change the port: %s",
+		    fs->origin);
+		busy = step_fail(EX_CANTCREAT, step, fix, "%s:%d is %s%s", fs->bind_addr,
+		    fs->local_port, err == EADDRINUSE ? "in use by " : "not bindable: ",
+		    err == EADDRINUSE ? holder : strerror(err));
+		break;
+	}
+	return busy;
+}
+
+/* profile, key, known_hosts, local ports: no network. Returns 0 or the exit code. */
 static int
 check_local(struct check *c, struct cmd_opts *o, const char *name, struct profile *p)
 {
@@ -155,7 +201,7 @@ check_local(struct check *c, struct cmd_opts *o, const char *name, struct profil
 	} else
 		step_ok("known_hosts", "%s unknown: will be recorded on first connect (accept-new)",
 		    hname);
-	return 0;
+	return check_ports(p);
 }
 
 /* The session died before every forward was probed: name the step it was in. */
@@ -382,15 +428,17 @@ const struct cmd_entry cmd_check_entry = {
 	.summary = "check every link from profile to services; stop at the first broken one",
 	.help =
 	    "Checks each link from the profile to the services on the Studio, one line per step,\n"
-	    "and stops at the first broken one with a hint: profile, key, known_hosts, dns, tcp,\n"
-	    "handshake, auth, then each forward: its remote port must accept a channel and its\n"
+	    "and stops at the first broken one with a hint: profile, key, known_hosts, each local\n"
+	    "port (free, or this tunnel's; else who holds it), dns, tcp, handshake, auth, then\n"
+	    "each forward: its remote port must accept a channel and its\n"
 	    "health path (if any) answer HTTP 200 within connect_timeout. Binds no local port (the\n"
 	    "tunnel may be running) and writes no file (a new host key is not recorded).\n"
 	    "The global options (-F, --id, -l, -p, -i, -c, -L, -v) apply.\n"
 	    "\n"
 	    "exit status: 0 every step passed; otherwise that of the failing step: 78 profile,\n"
-	    "  77 key or auth, 76 host key, 66 known_hosts unreadable, 71 out of fds, 69 dns, tcp,\n"
-	    "  handshake, remote port or health, 75 a service did not answer in time.\n",
+	    "  77 key or auth, 76 host key, 66 known_hosts unreadable, 71 out of fds, 73 a local\n"
+	    "  port in use, 69 dns, tcp, handshake, remote port or health, 75 a service did not\n"
+	    "  answer in time.\n",
 	.globals = 1,
 	.exec = cmd_check_exec,
 };

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -61,6 +62,82 @@ compat_nosigpipe(int fd)
 	(void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #else
 	(void)fd;
+#endif
+}
+
+#if defined(__linux__)
+/* The inode of the socket listening on port in /proc/net/FILE (state 0A), or 0. */
+static unsigned long
+compat_listen_inode(const char *file, int port)
+{
+	FILE		*f;
+	char		 line[512], local[128];
+	unsigned int	 lport, st;
+	unsigned long	 inode, found = 0;
+
+	if ((f = fopen(file, "re")) == NULL)
+		return 0;
+	while (found == 0 && fgets(line, sizeof line, f) != NULL) {
+		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+		if (sscanf(line, " %*d: %127[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*u %*u %lu",
+		    local, &lport, &st, &inode) == 4 && (int)lport == port && st == 0x0A)
+			found = inode;
+	}
+	fclose(f);
+	return found;
+}
+#endif
+
+int
+compat_port_holder(int port, char *buf, size_t len)
+{
+#if defined(__linux__)
+	DIR		*proc, *fds;
+	struct dirent	*p, *fd;
+	char		 path[600], link[128], want[64], comm[64];
+	unsigned long	 inode;
+	ssize_t		 n;
+	FILE		*f;
+	int		 found = 0;
+
+	if ((inode = compat_listen_inode("/proc/net/tcp", port)) == 0 &&
+	    (inode = compat_listen_inode("/proc/net/tcp6", port)) == 0)
+		return 0;
+	snprintf(want, sizeof want, "socket:[%lu]", inode);
+	if ((proc = opendir("/proc")) == NULL)
+		return 0;
+	while (!found && (p = readdir(proc)) != NULL) {
+		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/fd", p->d_name);
+		if ((fds = opendir(path)) == NULL)
+			continue;	/* not ours to look at */
+		while (!found && (fd = readdir(fds)) != NULL) {
+			snprintf(path, sizeof path, "/proc/%s/fd/%s", p->d_name, fd->d_name);
+			if ((n = readlink(path, link, sizeof link - 1)) <= 0)
+				continue;
+			link[n] = '\0';
+			found = strcmp(link, want) == 0;
+		}
+		closedir(fds);
+		if (!found)
+			continue;
+		snprintf(comm, sizeof comm, "?");
+		snprintf(path, sizeof path, "/proc/%s/comm", p->d_name);
+		if ((f = fopen(path, "re")) != NULL) {
+			if (fgets(comm, sizeof comm, f) != NULL)
+				comm[strcspn(comm, "\n")] = '\0';
+			fclose(f);
+		}
+		snprintf(buf, len, "pid %s (%s)", p->d_name, comm);
+	}
+	closedir(proc);
+	return found;
+#else
+	(void)port;
+	(void)buf;
+	(void)len;
+	return 0;
 #endif
 }
 

@@ -30,6 +30,15 @@ int	compat_tune_ssh_socket(int fd, int keepalive_idle_s, int keepalive_intvl_s,
  */
 void	compat_nosigpipe(int fd);
 
+/*
+ * Who listens on TCP port (IPv4 or IPv6)? Linux: the listening socket's
+ * inode in /proc/net/tcp{,6}, then the process holding it in /proc/PID/fd
+ * (only processes we may look at: our own, or all as root). Writes
+ * "pid N (name)" into buf. Returns 1 if found, 0 if the system does not say
+ * (another user's process, or no /proc: macOS).
+ */
+int	compat_port_holder(int port, char *buf, size_t len);
+
 /* Does this CPU have AES instructions? (decides the default cipher order) */
 int	compat_cpu_has_aes(void);
 

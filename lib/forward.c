@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -118,6 +119,33 @@ forward_bind(struct forward *f, struct event_base *base, const struct forward_sp
 	if (strcmp(spec->bind_addr, "127.0.0.1") == 0)
 		forward_bind_v6(f, base);
 	return 0;
+}
+
+int
+forward_port_free(const struct forward_spec *spec)
+{
+	struct addrinfo	 hints, *res = NULL;
+	char		 port[16];
+	int		 fd, one = 1, err = 0;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof port, "%d", spec->local_port);
+	if (getaddrinfo(spec->bind_addr, port, &hints, &res) != 0)
+		return EINVAL;
+	/* As the tunnel binds (SO_REUSEADDR): TIME_WAIT leftovers are no obstacle. */
+	if ((fd = socket(res->ai_family, SOCK_STREAM, 0)) == -1)
+		err = errno;
+	else {
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 || listen(fd, 1) == -1)
+			err = errno;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return err;
 }
 
 void

@@ -43,6 +43,12 @@ int	forward_bind(struct forward *f, struct event_base *base, const struct forwar
 	    forward_accept_fn fn, void *arg, char **cause);
 
 /*
+ * Could spec's local port be bound now (connect check: nothing is kept)?
+ * Returns 0, or the errno of the bind (EADDRINUSE: something listens there).
+ */
+int	forward_port_free(const struct forward_spec *spec);
+
+/*
  * The counters status shows, written here only: a connection taken on and
  * let go (conn.c, once each), bytes moved, a channel the server refused
  * (why: printable, kept as last_error).

@@ -87,10 +87,25 @@ expect_fail() {
 	fi
 }
 
+# --- a local port already taken: the tunnel would fail with 73; check says so first, naming the
+# holder (a tnet serve of this test: ours to look at in /proc).
+L_TAKEN=$(sed -n 's/^local_port = //p' "$T/good.ini" | head -n 1)
+serve_start --http "$L_TAKEN:squatter"
+TAKER=$SERVE_PID
+check_run taken -F "$T/good.ini"
+if [ "$RC" = 73 ] && grep -q "port web .*FAIL .*127.0.0.1:$L_TAKEN is in use by pid $TAKER (tnet)" \
+    "$T/taken.out" && grep -q "fix: stop what listens there, or change the port" "$T/taken.out"; then
+	t_pass "check: a local port in use fails the 'port' step (73), naming pid and program"
+else
+	t_fail "check: local port in use" "exit $RC:"
+	sed 's/^/  | /' "$T/taken.out"
+fi
+t_stop "$TAKER" >/dev/null
+
 # --- the all-good case, twice: a new host key (accept-new), then a recorded one (strict) ------
 rm -f "$T/known_hosts"
 check_run good -F "$T/good.ini"
-want="profile key known_hosts dns tcp handshake auth forward web forward api"
+want="profile key known_hosts port web port api dns tcp handshake auth forward web forward api"
 got=$(step_lines "$T/good.out" | grep -E ' +ok  ' | sed 's/  *ok  .*//' | tr '\n' ' ' | sed 's/ $//')
 if [ "$RC" = 0 ] && [ "$got" = "$want" ] && grep -q 'unknown: will be recorded on first connect' \
     "$T/good.out" && grep -q "forward api .*GET /debug.ping answered 200" "$T/good.out"; then
