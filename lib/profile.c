@@ -35,6 +35,7 @@
 #define PROFILE_LINE_MAX	1024		/* bytes per ini line, newline excluded */
 #define PROFILE_INI_BUF		4096		/* inih's line buffer: > PROFILE_LINE_MAX + "\r\n\0" */
 #define PROFILE_ID_MAX		128
+#define PROFILE_BUILTIN_REMOTE	"0.0.0.0"	/* the built-in forwards' destination on the Studio */
 #define PROFILE_NAME_MAX	128
 #define PROFILE_DURATION_MAX	86400000	/* 24h in ms: more is a typo */
 #define PROFILE_BUILTIN		"built-in default"
@@ -239,7 +240,13 @@ profile_defaults(struct profile *p)
 		snprintf(fs->name, sizeof fs->name, "%s", builtin_forwards[i].name);
 		snprintf(fs->bind_addr, sizeof fs->bind_addr, "127.0.0.1");
 		fs->local_port = builtin_forwards[i].port;
-		snprintf(fs->remote_host, sizeof fs->remote_host, "localhost");
+		/*
+		 * What the script this replaces asked Lightning's gateway for (ssh -L
+		 * P:0.0.0.0:P), proven there for years; "localhost" was never tried
+		 * through it. On the Studio (Linux) 0.0.0.0 as a destination is the
+		 * machine itself, with no name to resolve (localhost may be ::1 first).
+		 */
+		snprintf(fs->remote_host, sizeof fs->remote_host, "%s", PROFILE_BUILTIN_REMOTE);
 		fs->remote_port = builtin_forwards[i].port;
 		snprintf(fs->health_path, sizeof fs->health_path, "%s", builtin_forwards[i].health);
 		forward_builtin_origin(fs, "the profile");

@@ -165,6 +165,21 @@ else
 	t_fail "nothing listening after exit" "port $L_WEB still accepts"
 fi
 
+# --- the built-in forwards' destination: 0.0.0.0, as the ssh -L script asked Lightning's gateway
+# for; sshd on Linux connects to the machine itself (services here listen on 127.0.0.1).
+write_profile "$T/dest.ini" "default_forwards = no" "[forward api]" "local_port = $L_DEAD" \
+    "remote_port = $P_API"
+$CONNECT -F "$T/dest.ini" -d --wait 10 >"$T/dest.out" 2>&1
+rc=$?
+got=$(curl -s -m 5 "http://127.0.0.1:$L_DEAD/")
+if [ $rc = 0 ] && [ "$got" = "service api" ] && $CONNECT status dest | grep -q "api .*-> 0.0.0.0:$P_API"
+then
+	t_pass "built-in forward api: remote 0.0.0.0:PORT by default; health and requests pass"
+else
+	t_fail "built-in destination 0.0.0.0" "exit $rc, got '$got': $(cat "$T/dest.out"; $CONNECT status dest)"
+fi
+$CONNECT stop dest >/dev/null 2>&1
+
 # --- sshsock's live-check: a libssh that reads its socket without recv() -------------------
 # CONNECT_SSHSOCK=bypass-recv lets libssh's recv() reach the kernel as such a libssh would: the
 # session must notice after its first bytes, detach, say so once, and carry every byte.

@@ -29,7 +29,7 @@ test_defaults(void)
 	UNIT_CHECK("defaults: three forwards", p->nforwards == 3 && w && a && f, "got %zu",
 	    p->nforwards);
 	UNIT_CHECK("defaults: web", w && w->local_port == 8080 && w->remote_port == 8080 &&
-	    strcmp(w->bind_addr, "127.0.0.1") == 0 && strcmp(w->remote_host, "localhost") == 0 &&
+	    strcmp(w->bind_addr, "127.0.0.1") == 0 && strcmp(w->remote_host, "0.0.0.0") == 0 &&
 	    w->health_path[0] == '\0', "bad web");
 	UNIT_CHECK("defaults: api health", a && a->local_port == 8008 &&
 	    strcmp(a->health_path, "/debug.ping") == 0, "bad api");
