@@ -6,6 +6,8 @@ BINDIR =	$(PREFIX)/bin
 SHAREDIR =	$(PREFIX)/share/connect
 MANDIR =	$(PREFIX)/share/man
 COMPLETIONDIR =	$(PREFIX)/share/bash-completion/completions
+ZSHDIR =	$(PREFIX)/share/zsh/site-functions
+FISHDIR =	$(PREFIX)/share/fish/vendor_completions.d
 CC ?=		cc
 PKG_CONFIG ?=	pkg-config
 PKGS =		libssh libevent inih
@@ -155,11 +157,15 @@ install: all
 	mkdir -p $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
 	cp connect.1 $(DESTDIR)$(MANDIR)/man1/connect.1
 	cp conf/connect.bash-completion $(DESTDIR)$(COMPLETIONDIR)/connect
+	mkdir -p $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
+	cp conf/connect.zsh-completion $(DESTDIR)$(ZSHDIR)/_connect
+	cp conf/connect.fish $(DESTDIR)$(FISHDIR)/connect.fish
 
 # Removes what install put there, nothing else (profiles and runtime files are the user's).
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/connect $(DESTDIR)$(BINDIR)/connect.sh \
 	    $(DESTDIR)$(MANDIR)/man1/connect.1 $(DESTDIR)$(COMPLETIONDIR)/connect \
+	    $(DESTDIR)$(ZSHDIR)/_connect $(DESTDIR)$(FISHDIR)/connect.fish \
 	    $(DESTDIR)$(SHAREDIR)/example.ini $(DESTDIR)$(SHAREDIR)/connect@.service \
 	    $(DESTDIR)$(SHAREDIR)/ai.lightning.connect.plist $(DESTDIR)$(SHAREDIR)/agent-entrypoint.sh
 	-rmdir $(DESTDIR)$(SHAREDIR)

@@ -96,7 +96,8 @@ check_ports(const struct profile *p)
 {
 	const struct forward_spec	*fs;
 	struct instance			 in;
-	char				 holder[128], step[64], fix[FWDSPEC_ORIGIN_MAX + 64];
+	char				 holder[128], step[FWDSPEC_NAME_MAX + 16];
+	char				 fix[FWDSPEC_ORIGIN_MAX + 64];
 	char				*cause = NULL;
 	pid_t				 mine = 0;
 	size_t				 i;

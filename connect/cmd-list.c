@@ -9,10 +9,11 @@
 #include "cmd.h"
 #include "instance.h"
 #include "profile.h"
+#include "sshconfig.h"
 
 struct list_row {
 	char	name[256];
-	int	has_profile;
+	int	has_profile;	/* 1: NAME.ini; 2: a Host of ~/.ssh/config pointing at Lightning */
 };
 
 static int
@@ -43,6 +44,19 @@ list_add(struct list_row **rows, int *n, const char *name, int profile)
 	return 0;
 }
 
+struct list_add_ctx {
+	struct list_row	**rows;
+	int		 *n;
+};
+
+static void
+list_add_alias(const char *alias, void *arg)
+{
+	struct list_add_ctx	*ctx = arg;
+
+	(void)list_add(ctx->rows, ctx->n, alias, 2);
+}
+
 static int
 cmd_list_exec(struct cmd_opts *o)
 {
@@ -56,12 +70,14 @@ cmd_list_exec(struct cmd_opts *o)
 	char		*slash;
 	size_t		 len;
 	pid_t		 pid;
-	int		 n = 0, ni, i;
+	int		 n = 0, ni, i, names_only;
+	struct list_add_ctx ctx;
 
-	if (o->argc > 0) {
-		fprintf(stderr, "connect: list takes no arguments\n");
+	if (o->argc > 1 || (o->argc == 1 && strcmp(o->argv[0], "--names") != 0)) {
+		fprintf(stderr, "connect: list takes no arguments (--names: the names alone)\n");
 		return EX_USAGE;
 	}
+	names_only = o->argc == 1;
 	/* The profile directory is where NAME.ini would be. */
 	profile_path("x", dir, sizeof dir);
 	if ((slash = strrchr(dir, '/')) != NULL)
@@ -78,6 +94,10 @@ cmd_list_exec(struct cmd_opts *o)
 		}
 		closedir(d);
 	}
+	/* lightning ssh configure's Host blocks: `connect ALIAS` works with them as they are. */
+	ctx.rows = &rows;
+	ctx.n = &n;
+	(void)sshconfig_lightning_hosts(list_add_alias, &ctx);
 	if ((ni = instance_list(&names, &cause)) < 0) {
 		fprintf(stderr, "connect: %s\n", cause);
 		free(cause);
@@ -94,6 +114,12 @@ cmd_list_exec(struct cmd_opts *o)
 		return 0;
 	}
 	qsort(rows, (size_t)n, sizeof *rows, list_cmp);
+	if (names_only) {	/* for completions: one name a line */
+		for (i = 0; i < n; i++)
+			printf("%s\n", rows[i].name);
+		free(rows);
+		return 0;
+	}
 	printf("%-24s %-26s %s\n", "NAME", "STATE", "PROFILE");
 	for (i = 0; i < n; i++) {
 		snprintf(state, sizeof state, "stopped");
@@ -105,8 +131,10 @@ cmd_list_exec(struct cmd_opts *o)
 		}
 		free(cause);
 		cause = NULL;
-		if (rows[i].has_profile)
+		if (rows[i].has_profile & 1)
 			snprintf(path, sizeof path, "%s/%s.ini", dir, rows[i].name);
+		else if (rows[i].has_profile & 2)
+			snprintf(path, sizeof path, "Host %s in ~/.ssh/config", rows[i].name);
 		else
 			snprintf(path, sizeof path, "-");
 		printf("%-24s %-26s %s\n", rows[i].name, state, path);
@@ -117,10 +145,12 @@ cmd_list_exec(struct cmd_opts *o)
 
 const struct cmd_entry cmd_list_entry = {
 	.name = "list",
-	.usage = "list",
+	.usage = "list [--names]",
 	.summary = "the profiles found and which tunnels are running",
 	.help =
-	    "Profiles: $XDG_CONFIG_HOME/connect/*.ini (default ~/.config/connect). Running tunnels\n"
-	    "without a profile file (--id, -F elsewhere, an ssh config Host) are listed too.\n",
+	    "Profiles: $XDG_CONFIG_HOME/connect/*.ini (default ~/.config/connect), the Host blocks\n"
+	    "of ~/.ssh/config that point at ssh.lightning.ai (lightning ssh configure writes them),\n"
+	    "and running tunnels without a profile file (--id, -F elsewhere).\n"
+	    "  --names        the names alone, one a line (for shell completion)\n",
 	.exec = cmd_list_exec,
 };

@@ -111,3 +111,35 @@ sshconfig_has_host(const char *name, char **cause)
 		return 1;
 	return 0;
 }
+
+int
+sshconfig_lightning_hosts(void (*fn)(const char *alias, void *arg), void *arg)
+{
+	struct sshconfig	 c;
+	FILE			*f;
+	char			 path[PATH_MAX], line[1024], *w, *save, *cause = NULL;
+	int			 n = 0;
+
+	sshconfig_user_file(path, sizeof path);
+	if ((f = fopen(path, "re")) == NULL)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		w = strtok_r(line, " \t\r\n=", &save);
+		if (w == NULL || strcasecmp(w, "Host") != 0)
+			continue;
+		while ((w = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
+			if (strpbrk(w, "*?!\"") != NULL)
+				continue;	/* a pattern matches many hosts: no alias of one */
+			/* Its view by libssh's own parser, not our reading of the block. */
+			if (sshconfig_read(w, &c, &cause) == 0 &&
+			    strcasecmp(c.hostname, PROFILE_DEFAULT_HOST) == 0) {
+				fn(w, arg);
+				n++;
+			}
+			free(cause);
+			cause = NULL;
+		}
+	}
+	fclose(f);
+	return n;
+}

@@ -45,4 +45,13 @@ int	sshconfig_read(const char *host, struct sshconfig *out, char **cause);
 /* Has the config a block of its own for name (not merely "Host *")? 1, 0, or -1 with *cause. */
 int	sshconfig_has_host(const char *name, char **cause);
 
+/*
+ * The Host aliases of the user's file (plain names: no pattern, no
+ * negation) whose HostName is Lightning's gateway, as `lightning ssh
+ * configure` writes them: fn(alias, arg) for each, in file order. Include
+ * is not followed. Returns how many, or -1 when the file cannot be read
+ * (absent: 0).
+ */
+int	sshconfig_lightning_hosts(void (*fn)(const char *alias, void *arg), void *arg);
+
 #endif

@@ -169,6 +169,19 @@ if grep -q "^st  *ready (pid $PID)" "$T/list.txt"; then
 else
 	t_fail "list" "$(cat "$T/list.txt")"
 fi
+# Host blocks that point at Lightning (as lightning ssh configure writes them) are listed; others not.
+printf '%s\n' "Host lightalias" "  User s_01abc" "  Hostname ssh.lightning.ai" \
+    "  IdentitiesOnly yes" "  StrictHostKeyChecking no" "  UserKnownHostsFile=/dev/null" "" \
+    "Host otherbox *.example" "  HostName example.com" >"$T/lsshcfg"
+out=$(CONNECT_SSH_CONFIG=$T/lsshcfg $CONNECT list 2>&1)
+names=$(CONNECT_SSH_CONFIG=$T/lsshcfg $CONNECT list --names 2>&1 | tr '\n' ' ')
+if echo "$out" | grep -q "^lightalias  *stopped  *Host lightalias in ~/.ssh/config" &&
+    ! echo "$out" | grep -q otherbox && echo " $names" | grep -q " lightalias " &&
+    echo " $names" | grep -q " st "; then
+	t_pass "list: ssh config Hosts of Lightning too (not others); --names for completion"
+else
+	t_fail "list ssh aliases" "$out; names: $names"
+fi
 
 # ---------------------------------------------------------------- control socket: other uids
 if t_is_root && command -v setpriv >/dev/null 2>&1; then
