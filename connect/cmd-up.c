@@ -81,6 +81,23 @@ up_tell_parent(struct up *u, int code, const char *reason)
 	u->ready_fd = -1;
 }
 
+/* -d: a readiness round failed; tell the waiting parent ("~ why"), which shows it on a terminal. */
+static void
+up_progress(struct supervisor *sup, const char *why, void *arg)
+{
+	struct up	*u = arg;
+	char		 line[1400];
+	int		 n;
+
+	(void)sup;
+	if (u->ready_fd == -1)
+		return;
+	n = snprintf(line, sizeof line, "~ %s\n", why);
+	if (n > (int)sizeof line - 1)
+		n = (int)sizeof line - 1;
+	(void)write(u->ready_fd, line, (size_t)n);
+}
+
 /*
  * The verification's verdict: every forward's remote end accepts a channel
  * and every health path answers 200 (code 0), or why not.
@@ -219,6 +236,8 @@ up_run(struct up *u)
 		up_tell_parent(u, EX_OSERR, "out of memory");
 		return EX_OSERR;
 	}
+	if (u->o->background)
+		supervisor_verify_progress(u->sup, up_progress);
 	event_base_dispatch(u->base);
 	if (!u->ready)
 		up_tell_parent(u, supervisor_exit_code(u->sup) ? supervisor_exit_code(u->sup) :
@@ -281,11 +300,30 @@ up_parent_wait(struct up *u, pid_t child, int fd)
 	char		line[1400];
 	size_t		len = 0;
 	ssize_t		n;
-	int		code, off = 0, status, waited;
+	int		code, off = 0, status, waited, tty = isatty(STDERR_FILENO);
 	long		left_ms = (long)(u->o->wait_s + 30) * 1000;
+	char		last[1400] = "";
 
-	/* The daemon keeps its own --wait deadline; ours is only a backstop. */
-	while (len < sizeof line - 1) {
+	/*
+	 * The daemon keeps its own --wait deadline; ours is only a backstop.
+	 * "~ why" lines are rounds that failed (a service still starting):
+	 * shown on a terminal, each new reason once; the verdict ends it.
+	 */
+	for (;;) {
+		char	*nl;
+
+		while ((nl = memchr(line, '\n', len)) != NULL && len >= 2 && line[0] == '~') {
+			*nl = '\0';
+			if (tty && strcmp(line + 2, last) != 0) {
+				fprintf(stderr, "connect: %s: not ready yet: %s (still trying, up to "
+				    "%d s)\n", u->p->name, line + 2, u->o->wait_s);
+				snprintf(last, sizeof last, "%s", line + 2);
+			}
+			len -= (size_t)(nl + 1 - line);
+			memmove(line, nl + 1, len);
+		}
+		if (memchr(line, '\n', len) != NULL || len >= sizeof line - 1)
+			break;
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		if ((n = poll(&pfd, 1, (int)left_ms)) == -1 && errno == EINTR)
@@ -295,8 +333,6 @@ up_parent_wait(struct up *u, pid_t child, int fd)
 		if ((n = read(fd, line + len, sizeof line - 1 - len)) <= 0)
 			break;
 		len += (size_t)n;
-		if (memchr(line, '\n', len) != NULL)
-			break;
 	}
 	line[len] = '\0';
 	close(fd);

@@ -691,6 +691,12 @@ verify_tunnel_waiting(struct supervisor *s)
 	return s->last_logged;
 }
 
+void
+supervisor_verify_progress(struct supervisor *s, verify_progress_fn fn)
+{
+	verify_set_progress(&s->verifies, fn);
+}
+
 int
 supervisor_verify(struct supervisor *s, int timeout_ms, int flags, supervisor_verify_fn done,
     void *arg)

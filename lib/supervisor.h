@@ -105,6 +105,9 @@ typedef verify_done_fn	supervisor_verify_fn;
 int	supervisor_verify(struct supervisor *s, int timeout_ms, int flags,
 	    supervisor_verify_fn done, void *arg);
 
+/* Tell the verification started last of each failed round (VERIFY_RETRY), e.g. for a terminal. */
+void	supervisor_verify_progress(struct supervisor *s, verify_progress_fn fn);
+
 void	supervisor_free(struct supervisor *s);
 
 #endif

@@ -45,6 +45,7 @@ struct verify {
 	int			 flags, timeout_ms;
 	struct timespec		 started;
 	verify_done_fn		 done;
+	verify_progress_fn	 progress;
 	void			*arg;
 	struct event		*ev_timer;
 	struct event		*ev_work;	/* activated: act outside the callback that asked */
@@ -230,6 +231,8 @@ verify_judge(struct verify *v)
 		return;
 	}
 	log_debug("verify %p: %s; again in %d ms", (void *)v, v->fail, VERIFY_RETRY_MS);
+	if (v->progress != NULL)
+		v->progress(v->t->sup, v->fail, v->arg);
 	v->fail_code = code;
 	verify_set_phase(v, VERIFY_PAUSED);
 	verify_arm(v, left < VERIFY_RETRY_MS ? left : VERIFY_RETRY_MS);
@@ -364,4 +367,13 @@ verify_start(struct verify_list *l, const struct verify_tunnel *t, int timeout_m
 		verify_arm(v, timeout_ms);
 	verify_schedule(v);
 	return 0;
+}
+
+void
+verify_set_progress(struct verify_list *l, verify_progress_fn fn)
+{
+	struct verify	*v = TAILQ_LAST(l, verify_list);
+
+	if (v != NULL)
+		v->progress = fn;
 }

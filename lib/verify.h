@@ -41,6 +41,8 @@ struct verify_tunnel {
 
 /* The verdict, from a fresh event: it may start another verification or stop the tunnel. */
 typedef void (*verify_done_fn)(struct supervisor *, int exit_code, const char *reason, void *arg);
+/* VERIFY_RETRY: a round failed, another follows; why: the first failing forward's reason. */
+typedef void (*verify_progress_fn)(struct supervisor *, const char *why, void *arg);
 
 /*
  * Start a verification in list l (see supervisor_verify() for the verdicts).
@@ -48,6 +50,9 @@ typedef void (*verify_done_fn)(struct supervisor *, int exit_code, const char *r
  */
 int	verify_start(struct verify_list *l, const struct verify_tunnel *t, int timeout_ms,
 	    int flags, verify_done_fn done, void *arg);
+
+/* Be told of each failed round (the last started verification of l; NULL: not). */
+void	verify_set_progress(struct verify_list *l, verify_progress_fn fn);
 
 /* A session became READY, or (stopping) the tunnel is stopping: every one looks again. */
 void	verify_kick_all(struct verify_list *l, int stopping);

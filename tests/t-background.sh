@@ -347,6 +347,20 @@ fail_case noport 69 "forward web: .*refused the channel (remote port not" "" \
 fail_case unhealthy 69 "forward api: .*GET /status/502 answered 502" "" \
     "default_forwards = no" "$(fwd web "$L_X" "$P_WEB")" \
     "$(fwd api "$L_Y" "$P_API" "health = /status/502")"
+# On a terminal, -d says what it waits for while it waits (each new reason once); not in a pipe.
+if command -v script >/dev/null 2>&1; then
+	script -qec "$CONNECT -d --wait 5 unhealthy" /dev/null >"$T/tty.out" 2>&1
+	n=$(grep -c "not ready yet: forward api: .*answered 502 (still trying, up to 5 s)" "$T/tty.out")
+	if [ "$n" = 1 ] && grep -q "answered 502" "$T/tty.out" && ! grep -q "not ready yet" "$T/unhealthy.out"
+	then
+		t_pass "-d on a terminal: 'not ready yet: <why> (still trying)' once per reason; not in a pipe"
+	else
+		t_fail "-d progress on a terminal" "$n lines: $(cat "$T/tty.out")"
+	fi
+	sleep 0.3
+else
+	t_skip "-d progress on a terminal" "no script(1) here"
+fi
 
 # A service that comes up while -d waits (the ClearML server still starting): -d is ready then.
 set -- $($TNET freeport 2)
