@@ -928,11 +928,16 @@ int
 profile_path(const char *name, char *buf, size_t len)
 {
 	const char	*xdg = getenv("XDG_CONFIG_HOME");
+	char		 rel[PATH_MAX];
 
 	/* The XDG spec says to ignore a relative XDG_CONFIG_HOME. */
 	if (xdg != NULL && xdg[0] == '/')
 		return snprintf(buf, len, "%s/connect/%s.ini", xdg, name);
-	return snprintf(buf, len, "%s/.config/connect/%s.ini", paths_home(), name);
+	/* paths_expand: a home of "/" (a uid without a passwd entry) gives "/.config", not "//". */
+	snprintf(rel, sizeof rel, "~/.config/connect/%s.ini", name);
+	if (paths_expand(rel, buf, len) == NULL)
+		return (int)len;	/* too long, as snprintf would say */
+	return (int)strlen(buf);
 }
 
 int

@@ -22,7 +22,7 @@ sshconfig_user_file(char *buf, size_t len)
 	if (cfg != NULL && cfg[0] != '\0')
 		snprintf(buf, len, "%s", cfg);
 	else
-		snprintf(buf, len, "%s/.ssh/config", paths_home());
+		paths_expand("~/.ssh/config", buf, len);
 	return buf;
 }
 

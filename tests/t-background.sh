@@ -581,6 +581,22 @@ else
 	t_fail "HOME elsewhere" "$(echo "$out" | head -n 4)"
 fi
 
+# HOME unset, for a uid the password database does not know (a container's): home is "/".
+if t_is_root && command -v setpriv >/dev/null 2>&1 && ! getent passwd 54321 >/dev/null 2>&1; then
+	mkdir -p "$T/nopw" && chown 54321:54321 "$T/nopw" && chmod 700 "$T/nopw"
+	chmod o+x "$T"
+	out=$(setpriv --reuid 54321 --regid 54321 --clear-groups env -i PATH="$PATH" \
+	    XDG_RUNTIME_DIR="$T/nopw" "$CONNECT" list 2>&1)
+	chmod o-x "$T"
+	if echo "$out" | grep -q "no profiles in /.config/connect "; then
+		t_pass "HOME unset, uid without a passwd entry: home is / (no crash, no empty path)"
+	else
+		t_fail "uid without passwd entry" "$out"
+	fi
+else
+	t_skip "uid without a passwd entry" "needs root, setpriv and a free uid 54321"
+fi
+
 # ---------------------------------------------------------------- help
 ok=1
 for c in up status stop list init check; do
