@@ -36,8 +36,20 @@ cmd_build_profile(struct cmd_opts *o, const char *name, struct profile *p, char 
 		if (profile_load_file(p, o->profile_file, cause) != 0)
 			return EX_CONFIG;
 	} else if (name != NULL) {
-		if (profile_find(p, name, cause) != 0)
+		if (profile_find(p, name, cause) != 0) {
+			/* A mistyped command lands here too (connect stauts): say both. */
+			if (*cause != NULL && strncmp(*cause, "no profile ", 11) == 0) {
+				char	*more = NULL;
+
+				cause_set(&more, "%s; nor is '%s' a command (connect --help)", *cause,
+				    name);
+				if (more != NULL) {
+					free(*cause);
+					*cause = more;
+				}
+			}
 			return EX_CONFIG;
+		}
 	} else if (o->studio_id == NULL && o->user == NULL) {
 		cause_set(cause, "name a profile, or give --id STUDIO_ID (try connect --help)");
 		return EX_USAGE;
