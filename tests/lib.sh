@@ -325,12 +325,13 @@ AllowAgentForwarding no
 X11Forwarding no
 PrintMotd no
 UseDNS no
-LogLevel VERBOSE
+LogLevel ${SSHD_LOGLEVEL:-VERBOSE}
 MaxStartups ${SSHD_MAXSTARTUPS:-100:30:200}
 MaxSessions 100
 MaxAuthTries 10
 LoginGraceTime 30
 EOF
+	# SSHD_LOGLEVEL: sshd's LogLevel (VERBOSE; t-rekey counts key exchanges at DEBUG1).
 	# SSHD_EXTRA: more sshd_config lines from the test (e.g. "RekeyLimit 1M" to force rekeys); a
 	# keyword set above cannot be changed there (sshd keeps a keyword's first value).
 	# SSHD_MAXSTARTUPS: tests open many connections at once, hence 100:30:200 rather than
