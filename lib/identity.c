@@ -98,7 +98,7 @@ identity_load(const char *path, int agent, int may_prompt, struct session_auth *
 			return 0;
 		}
 		cause_set(cause, "identity %s cannot be read: %s%s", path, strerror(err),
-		    paths_errno_is_shortage(err) ? " (raise the open-files limit, ulimit -n)" : "");
+		    paths_fd_hint(err));
 		return paths_errno_is_shortage(err) ? EX_OSERR : EX_NOPERM;
 	}
 	if (ssh_pki_import_privkey_file(path, NULL, identity_passphrase_cb, &ask,

@@ -5,6 +5,7 @@
 
 #include "listener.h"
 #include "log.h"
+#include "paths.h"
 
 static void
 listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
@@ -46,8 +47,7 @@ listener_error_cb(struct evconnlistener *lev, void *arg)
 
 	if (!l->failing)
 		log_warn("%s failed: %s%s; trying again every %d ms", l->what,
-		    evutil_socket_error_to_string(err), err == EMFILE || err == ENFILE ?
-		    " (raise the open-files limit, ulimit -n)" : "", LISTENER_PAUSE_MS);
+		    evutil_socket_error_to_string(err), paths_fd_hint(err), LISTENER_PAUSE_MS);
 	l->failing = 1;
 	if (l->ev_resume == NULL)
 		l->ev_resume = evtimer_new(evconnlistener_get_base(lev), listener_resume_cb, l);

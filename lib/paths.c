@@ -21,6 +21,12 @@ paths_readable(const char *path)
 	return 0;
 }
 
+const char *
+paths_fd_hint(int err)
+{
+	return err == EMFILE || err == ENFILE ? " (raise the open-files limit, ulimit -n)" : "";
+}
+
 int
 paths_errno_is_shortage(int err)
 {

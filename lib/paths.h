@@ -31,4 +31,7 @@ char	*paths_expand(const char *in, char *buf, size_t len);
 /* Is errno value err a passing shortage (EMFILE, ENFILE, ENOMEM, ENOBUFS), not a fault to fix? */
 int	paths_errno_is_shortage(int err);
 
+/* " (raise the open-files limit, ulimit -n)" when err is EMFILE or ENFILE, else "": for messages. */
+const char *paths_fd_hint(int err);
+
 #endif

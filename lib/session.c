@@ -316,7 +316,6 @@ session_new(struct event_base *base, struct evdns_base *dns, const struct sessio
 	return s;
 }
 
-
 static void
 session_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -520,7 +519,6 @@ session_send_keepalive(struct session *s)
 	ssh_send_keepalive(s->ssh);
 }
 
-
 /* Note when bytes last arrived (called after every pump: cheap, the clock is a vDSO call). */
 static void
 session_note_rx(struct session *s)
@@ -639,8 +637,7 @@ session_confirm_unknown(struct session *s, const char *name, const char *offered
 		session_fail(s, paths_errno_is_shortage(err) ? SFAIL_RESOURCE :
 		    SFAIL_HOSTKEY_UNREADABLE, "cannot read %s: %s: the host key of %s (%s) cannot "
 		    "be checked against it; not connecting%s", bad, strerror(err), name, offered,
-		    paths_errno_is_shortage(err) ? " (raise the open-files limit, ulimit -n)" :
-		    "");
+		    paths_fd_hint(err));
 		return -1;
 	}
 	if (n > 0) {
@@ -935,8 +932,7 @@ session_start_ssh(struct session *s)
 	compat_tune_ssh_socket(s->fd, tt.idle_s, tt.intvl_s, tt.cnt, tt.user_timeout_ms);
 	if ((s->ssh_fd = dup(s->fd)) == -1) {
 		session_fail(s, SFAIL_RESOURCE, "cannot duplicate the SSH socket: %s%s",
-		    strerror(errno), errno == EMFILE || errno == ENFILE ?
-		    " (raise the open-files limit, ulimit -n)" : "");
+		    strerror(errno), paths_fd_hint(errno));
 		return;
 	}
 	if ((s->ssh = ssh_new()) == NULL || (s->ssh_ev = ssh_event_new()) == NULL) {

@@ -34,8 +34,7 @@ sshconfig_check(const char *path, int system, char **cause)
 		return 0;
 	if (system && (errno == EACCES || errno == EPERM))
 		return 0;
-	cause_set(cause, "cannot read %s: %s%s", path, strerror(errno),
-	    paths_errno_is_shortage(errno) ? " (raise the open-files limit, ulimit -n)" : "");
+	cause_set(cause, "cannot read %s: %s%s", path, strerror(errno), paths_fd_hint(errno));
 	return -1;
 }
 
