@@ -28,6 +28,21 @@ forward_accept_cb(struct listener *l, evutil_socket_t fd, void *arg)
 	f->accept_fn(f, fd, f->arg);
 }
 
+/* The listening address of spec, for bind() and for a check. Returns getaddrinfo's code. */
+static int
+forward_resolve(const struct forward_spec *spec, struct addrinfo **res)
+{
+	struct addrinfo	hints;
+	char		port[16];
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof port, "%d", spec->local_port);
+	return getaddrinfo(spec->bind_addr, port, &hints, res);
+}
+
 /* 127.0.0.0/8 and ::1 are reachable from this machine only; anything else (a wildcard included) is not. */
 static int
 sockaddr_is_loopback(const struct sockaddr *sa)
@@ -76,8 +91,7 @@ int
 forward_bind(struct forward *f, struct event_base *base, const struct forward_spec *spec,
     forward_accept_fn fn, void *arg, char **cause)
 {
-	struct addrinfo	 hints, *res = NULL;
-	char		 port[16];
+	struct addrinfo	*res = NULL;
 	char		 what[128];
 	int		 rc, err, loopback;
 
@@ -85,12 +99,7 @@ forward_bind(struct forward *f, struct event_base *base, const struct forward_sp
 	f->spec = spec;
 	f->accept_fn = fn;
 	f->arg = arg;
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof port, "%d", spec->local_port);
-	if ((rc = getaddrinfo(spec->bind_addr, port, &hints, &res)) != 0) {
+	if ((rc = forward_resolve(spec, &res)) != 0) {
 		cause_set(cause, "forward %s: bad bind address '%s': %s (from %s)", spec->name,
 		    spec->bind_addr, gai_strerror(rc), spec->origin);
 		return -1;
@@ -124,16 +133,10 @@ forward_bind(struct forward *f, struct event_base *base, const struct forward_sp
 int
 forward_port_free(const struct forward_spec *spec)
 {
-	struct addrinfo	 hints, *res = NULL;
-	char		 port[16];
+	struct addrinfo	*res = NULL;
 	int		 fd, one = 1, err = 0;
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof port, "%d", spec->local_port);
-	if (getaddrinfo(spec->bind_addr, port, &hints, &res) != 0)
+	if (forward_resolve(spec, &res) != 0)
 		return EINVAL;
 	/* As the tunnel binds (SO_REUSEADDR): TIME_WAIT leftovers are no obstacle. */
 	if ((fd = socket(res->ai_family, SOCK_STREAM, 0)) == -1)
