@@ -10,21 +10,12 @@
 #include "cmd.h"
 #include "profile.h"
 
-/* The ClearML variable each built-in forward serves. */
-static const struct {
-	const char	*forward, *var;
-} env_vars[] = {
-	{ "web", "CLEARML_WEB_HOST" },
-	{ "api", "CLEARML_API_HOST" },
-	{ "files", "CLEARML_FILES_HOST" },
-};
-
 static int
 cmd_env_exec(struct cmd_opts *o)
 {
 	struct profile	*p;
-	size_t		 i, j;
-	int		 rc, n = 0;
+	size_t		 i;
+	int		 rc, n = 0, port;
 
 	if (o->argc > 1) {
 		fprintf(stderr, "connect: env: one profile at a time (connect env --help)\n");
@@ -40,14 +31,11 @@ cmd_env_exec(struct cmd_opts *o)
 	 * localhost, whatever the bind address: ClearML stores file-server URLs in
 	 * artifacts, so every machine must name them alike (http://localhost:8081).
 	 */
-	for (i = 0; i < sizeof env_vars / sizeof env_vars[0]; i++) {
-		for (j = 0; j < p->nforwards; j++) {
-			if (strcmp(p->forwards[j].name, env_vars[i].forward) != 0)
-				continue;
-			printf("export %s=http://localhost:%d\n", env_vars[i].var,
-			    p->forwards[j].local_port);
-			n++;
-		}
+	for (i = 0; i < CMD_CLEARML_N; i++) {
+		if ((port = cmd_forward_port(p, cmd_clearml[i].forward)) == 0)
+			continue;
+		printf("export %s=http://localhost:%d\n", cmd_clearml[i].var, port);
+		n++;
 	}
 	free(p);
 	if (n == 0) {

@@ -177,24 +177,35 @@ out:
 	return use;
 }
 
+const struct cmd_clearml cmd_clearml[CMD_CLEARML_N] = {
+	{ "web", "web UI", "CLEARML_WEB_HOST" },
+	{ "api", "API", "CLEARML_API_HOST" },
+	{ "files", "files", "CLEARML_FILES_HOST" },
+};
+
+int
+cmd_forward_port(const struct profile *p, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nforwards; i++)
+		if (strcmp(p->forwards[i].name, name) == 0)
+			return p->forwards[i].local_port;
+	return 0;
+}
+
 int
 cmd_urls(const struct profile *p, char *buf, size_t len)
 {
-	static const struct {
-		const char	*forward, *what;
-	} urls[] = { { "web", "web UI" }, { "api", "API" }, { "files", "files" } };
-	size_t	i, j, used = 0;
-	int	n = 0;
+	size_t	i, used = 0;
+	int	n = 0, port;
 
 	buf[0] = '\0';
-	for (i = 0; i < sizeof urls / sizeof urls[0]; i++) {
-		for (j = 0; j < p->nforwards && used < len; j++) {
-			if (strcmp(p->forwards[j].name, urls[i].forward) != 0)
-				continue;
-			used += (size_t)snprintf(buf + used, len - used, "%s%s http://localhost:%d",
-			    n ? ", " : "", urls[i].what, p->forwards[j].local_port);
-			n++;
-		}
+	for (i = 0; i < CMD_CLEARML_N && used < len; i++) {
+		if ((port = cmd_forward_port(p, cmd_clearml[i].forward)) == 0)
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s http://localhost:%d",
+		    n++ ? ", " : "", cmd_clearml[i].label, port);
 	}
 	return n;
 }

@@ -70,6 +70,16 @@ struct instance;
  */
 int	cmd_instance_state(const struct instance *in, char state[CMD_STATE_MAX]);
 
+/* The ClearML forwards: built-in name, what people call it, the variable ClearML clients read. */
+#define CMD_CLEARML_N	3
+struct cmd_clearml {
+	const char	*forward, *label, *var;
+};
+extern const struct cmd_clearml cmd_clearml[CMD_CLEARML_N];
+
+/* The local port of the forward named name in p, or 0 when it has none. */
+int	cmd_forward_port(const struct profile *p, const char *name);
+
 /*
  * "web UI http://localhost:8080, API http://localhost:8008, files
  * http://localhost:8081" for the profile's ClearML forwards, into buf.
