@@ -4,9 +4,12 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include <event2/buffer.h>
+
 #include "cmd.h"
 #include "control.h"
 #include "instance.h"
+#include "status.h"
 
 /* Print one instance's status. Returns 0, CMD_EXIT_NOT_RUNNING, or an error code. */
 static int
@@ -25,11 +28,13 @@ status_one(const char *name, int json, int quiet_if_stopped, int *printed)
 	if ((pid = instance_running(&in)) == 0) {
 		/* For scripts, an object all the same: {"name": ..., "state": "stopped"}. */
 		if (json && !quiet_if_stopped) {
-			printf("{\"name\":\"");
-			for (n = 0; name[n] != '\0'; n++)
-				printf((unsigned char)name[n] < 0x20 || name[n] == '"' ||
-				    name[n] == '\\' ? "\\u%04x" : "%c", (unsigned char)name[n]);
-			printf("\",\"state\":\"stopped\"}");
+			struct evbuffer	*b = evbuffer_new();
+
+			if (b != NULL) {
+				status_format_stopped(b, name);
+				fwrite(evbuffer_pullup(b, -1), 1, evbuffer_get_length(b), stdout);
+				evbuffer_free(b);
+			}
 			(*printed)++;
 		} else if (!quiet_if_stopped)
 			fprintf(stderr, "%s: not running\n", name);

@@ -150,6 +150,14 @@ status_text(struct evbuffer *out, const char *name, pid_t pid, const struct supe
 }
 
 void
+status_format_stopped(struct evbuffer *out, const char *name)
+{
+	evbuffer_add_printf(out, "{\"name\":");
+	json_string(out, name);
+	evbuffer_add_printf(out, ",\"state\":\"stopped\"}");
+}
+
+void
 status_format(struct evbuffer *out, const char *name, pid_t pid,
     const struct supervisor_info *in, const struct status_where *where, int json)
 {

@@ -25,6 +25,9 @@ struct status_where {
 void	status_format(struct evbuffer *out, const char *name, pid_t pid,
 	    const struct supervisor_info *in, const struct status_where *where, int json);
 
+/* A tunnel that does not run, as JSON: {"name":NAME,"state":"stopped"}. */
+void	status_format_stopped(struct evbuffer *out, const char *name);
+
 /* "2h03m", "12m04s", "41s" into buf. Returns buf. */
 char	*status_duration(double s, char *buf, size_t len);
 
