@@ -52,6 +52,15 @@ HDRS =		lib/log.h lib/clock.h lib/vis.h lib/cause.h lib/paths.h lib/listener.h \
 
 all: connect/connect connect.sh
 
+# The tuned libssh (libssh/patches/): Debian's source package of LIBSSH_TUNED_VERSION, or the release
+# tarball LIBSSH_SRC (then its version is read from the file name, libssh-X.Y.Z.tar.xz).
+LIBSSH_TUNED_VERSION = 0.11.5
+STATIC_PREFIX =	build/libssh-static
+TUNED_PREFIX =	build/libssh-tuned
+STATIC_LIBS =	$(STATIC_PREFIX)/lib/libssh.a -levent -linih -lssl -lcrypto -lz -lpthread
+LIBSSH_BUILD =	sh libssh/build.sh -t $${LIBSSH_SRC:+-f "$$LIBSSH_SRC"}
+LIBSSH_VER =	"`sh libssh/version.sh $(LIBSSH_TUNED_VERSION) $$LIBSSH_SRC`"
+
 .SUFFIXES: .c .o
 .c.o:
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
@@ -94,12 +103,40 @@ tests/fakeclock.so: tests/fakeclock.c
 tests/fproxy: tests/fproxy.c
 	$(CC) $(ALLCFLAGS) -o $@ tests/fproxy.c $(DEPLIBS)
 
+# make static: connect/connect-static, one Linux binary with nothing to load (libssh tuned, OpenSSL,
+# zlib, libevent, inih and the C library linked in). sshsock stays: see libssh/README.md.
+static: deps
+	sh tests/deps.sh static
+	LIBSSH_SRC="$(LIBSSH_SRC)" $(LIBSSH_BUILD) -s $(LIBSSH_VER) $(STATIC_PREFIX)
+	$(MAKE) connect/connect-static
+
+connect/connect-static: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS) $(STATIC_PREFIX)/.built
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DCONNECT_STATIC -DCONNECT_LIBSSH_TUNED \
+	    -I$(STATIC_PREFIX)/include \
+	    $(DEPCFLAGS) -Ilib -static -o $@ $(LIB_SRCS) $(CONNECT_SRCS) $(STATIC_LIBS)
+
+# make tuned LIBSSH_SRC=libssh-0.12.2.tar.xz: connect/connect linked to a tuned libssh built beside it
+# (a shared library, found by its run path): the fast path on a Mac, where nothing links statically.
+tuned:
+	LIBSSH_SRC="$(LIBSSH_SRC)" $(LIBSSH_BUILD) $(LIBSSH_VER) $(TUNED_PREFIX)
+	rm -f $(LIB_OBJS) $(CONNECT_OBJS)
+	$(MAKE) connect/connect CFLAGS="$(CFLAGS) -DCONNECT_LIBSSH_TUNED -I`pwd`/$(TUNED_PREFIX)/include" \
+	    LDFLAGS="$(LDFLAGS) -L`pwd`/$(TUNED_PREFIX)/lib -Wl,-rpath,`pwd`/$(TUNED_PREFIX)/lib"
+
+# make test-matrix: make test against each libssh in MATRIX, built from Debian's source packages.
+MATRIX =	0.9.8 0.10.6 0.11.5 0.12.2
+test-matrix: deps
+	sh tests/deps.sh static
+	sh tests/matrix.sh $(MATRIX)
+
 deps:
 	sh tests/deps.sh
 
+# On Linux the static build is made too, and tests/run.sh runs the end-to-end scripts with it as well.
 test: deps
 	$(MAKE) all tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy \
 	    tests/fakeclock.so
+	if [ "`uname`" = Linux ] && [ "$(STATIC)" != 0 ]; then $(MAKE) static; fi
 	sh tests/run.sh
 
 demo: deps
@@ -173,7 +210,8 @@ uninstall:
 clean:
 	rm -f $(LIB_OBJS) $(CONNECT_OBJS) lib/libconnect.a connect/connect connect.sh \
 		tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy \
-		tests/fakeclock.so tests/fuzz/fuzz-profile tests/fuzz/fuzz-fwdspec tests/fuzz/fuzz-control
+		tests/fakeclock.so tests/fuzz/fuzz-profile tests/fuzz/fuzz-fwdspec tests/fuzz/fuzz-control \
+		connect/connect-static
 
-.PHONY: all deps test demo bench bench-recovery bench-many soak fuzz valgrind install uninstall \
+.PHONY: all static tuned test-matrix deps test demo bench bench-recovery bench-many soak fuzz valgrind install uninstall \
 	clean

@@ -7,6 +7,7 @@
 #include <sysexits.h>
 
 #include "cmd.h"
+#include "compat.h"
 #include <libssh/libssh.h>
 
 #include "log.h"
@@ -156,7 +157,18 @@ parse_globals(int argc, char **argv, struct cmd_opts *o)
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("connect %s (libssh %s)\n", CONNECT_VERSION, ssh_version(0));
+			printf("connect %s (libssh %s%s%s)\n", CONNECT_VERSION, ssh_version(0),
+#if defined(CONNECT_LIBSSH_TUNED)
+			    ", tuned",
+#else
+			    "",
+#endif
+#if defined(CONNECT_STATIC)
+			    ", static"
+#else
+			    ""
+#endif
+			    );
 			return 0;
 		default:	/* getopt said which option: one line more, not the whole help */
 			fprintf(stderr, "connect: see connect --help\n");
@@ -174,6 +186,7 @@ main(int argc, char **argv)
 	int			 rc;
 	size_t			 i;
 
+	compat_static_nss();	/* before anything looks up a user or a host */
 	memset(&o, 0, sizeof o);
 	o.wait_s = 60;
 	if ((rc = parse_globals(argc, argv, &o)) != -1)

@@ -13,6 +13,9 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#if defined(__GLIBC__) && defined(CONNECT_STATIC)
+#include <nss.h>
+#endif
 #if defined(__linux__)
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -22,6 +25,19 @@
 #endif
 
 #include "compat.h"
+
+void
+compat_static_nss(void)
+{
+#if defined(__GLIBC__) && defined(CONNECT_STATIC)
+	/* "files" and "dns" are part of libc itself since glibc 2.34: nothing to dlopen(). */
+	(void)__nss_configure_lookup("passwd", "files");
+	(void)__nss_configure_lookup("group", "files");
+	(void)__nss_configure_lookup("hosts", "files dns");
+	(void)__nss_configure_lookup("services", "files");
+	(void)__nss_configure_lookup("protocols", "files");
+#endif
+}
 
 int
 compat_tune_ssh_socket(int fd, int idle_s, int intvl_s, int cnt, int user_timeout_ms)

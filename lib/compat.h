@@ -20,6 +20,16 @@
  * unacknowledged data also ends the connection after user_timeout_ms.
  * Best effort: returns 0, or -1 if TCP_NODELAY itself failed.
  */
+/*
+ * The static build (make static, -DCONNECT_STATIC) on glibc: name lookups
+ * (passwd, hosts, services, protocols) use only what libc itself holds, the
+ * files in /etc and DNS, never a module named in /etc/nsswitch.conf. Such a
+ * module is the host's shared library, built for the host's glibc: loaded
+ * into a static program it can crash it (libnss_systemd does, on a uid that
+ * /etc/passwd lacks). Elsewhere this does nothing. Call it before any lookup.
+ */
+void	compat_static_nss(void);
+
 int	compat_tune_ssh_socket(int fd, int keepalive_idle_s, int keepalive_intvl_s,
 	    int keepalive_cnt, int user_timeout_ms);
 

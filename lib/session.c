@@ -848,6 +848,16 @@ session_auth_step(struct session *s)
 	}
 }
 
+int
+session_libssh_window_capped(void)
+{
+#if defined(CONNECT_LIBSSH_TUNED)
+	return 0;
+#else
+	return ssh_version(SSH_VERSION_INT(0, 11, 0)) != NULL;
+#endif
+}
+
 /* HANDSHAKE and AUTH: re-call the pending libssh function (it returns SSH_AGAIN until done). */
 static void
 session_step(struct session *s)
@@ -860,8 +870,17 @@ session_step(struct session *s)
 		if (rc == SSH_AGAIN)
 			break;
 		if (rc != SSH_OK) {
-			session_fail(s, SFAIL_HANDSHAKE, "SSH handshake with %s failed: %s", s->peer,
-			    ssh_get_error(s->ssh));
+			/*
+			 * Name what the server said it is. libssh 0.10 puts an unusable
+			 * banner in its error; 0.11 and 0.12 overwrite that error with
+			 * "Wrong state in callback_receive_banner" and the banner is lost.
+			 */
+			const char	*err = ssh_get_error(s->ssh);
+			const char	*banner = ssh_get_serverbanner(s->ssh);
+			int		 say = banner != NULL && strstr(err, "banner:") == NULL;
+
+			session_fail(s, SFAIL_HANDSHAKE, "SSH handshake with %s failed: %s%s%s%s", s->peer,
+			    err, say ? " (server banner: " : "", say ? banner : "", say ? ")" : "");
 			return;
 		}
 		if (session_check_hostkey(s) != 0)

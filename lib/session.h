@@ -102,6 +102,15 @@ struct session_callbacks {
 };
 
 /*
+ * 1 when the libssh in use fixes each channel's receive window at 2 MiB:
+ * a system libssh 0.11 or later (0.11 dropped the growth on read, and has no
+ * call to set it), not the tuned one of make static / make tuned
+ * (libssh/patches/). One connection then downloads at most 2 MiB per round
+ * trip. 0 otherwise.
+ */
+int	session_libssh_window_capped(void);
+
+/*
  * The resolver sessions use (libssh's getaddrinfo would block the loop):
  * the system's name servers, or none (numeric hosts and /etc/hosts still
  * work) when resolv.conf cannot be read. Returns it, or NULL (memory).

@@ -139,6 +139,11 @@ supervisor_prepare(struct supervisor *s, char **cause)
 	log_debug("target %s: %s@%s port %d, identity %s, known_hosts %s, ciphers %s",
 	    s->target.alias, s->target.user, s->target.hostname, s->target.port,
 	    s->target.identity, s->target.known_hosts, s->target.ciphers);
+	if (session_libssh_window_capped())
+		log_debug("libssh %s caps each channel's window at 2 MiB: one connection downloads at "
+		    "most 2 MiB per round trip (40 MB/s at 50 ms), slower than ssh -L over a long "
+		    "path; the static build has no cap (make static; README, 'One file')",
+		    ssh_version(0));
 	/* Once per run: reconnects reuse the key (and never ask for a passphrase again). */
 	return identity_load(s->target.identity, s->target.use_agent &&
 	    getenv("SSH_AUTH_SOCK") != NULL, isatty(STDIN_FILENO), &s->auth, cause);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # deps.sh: install the Debian packages that building and testing connect need, when missing.
-#   sh tests/deps.sh [fuzz] [valgrind]   also clang with libFuzzer (make fuzz) / valgrind
+#   sh tests/deps.sh [fuzz] [valgrind] [static]   also clang with libFuzzer (make fuzz) / valgrind /
+#   what libssh/build.sh needs (make static, make test-matrix)
 # Quiet when everything is present. As root: apt-get update (once) and apt-get install. Otherwise
 # through sudo when it works without a password; else prints what to install and exits 1.
 #
@@ -50,6 +51,14 @@ for _extra in "$@"; do
 		need libclang-rt-dev 'ls "$(clang -print-resource-dir)"/lib/linux/libclang_rt.fuzzer-*.a' ;;
 	valgrind)
 		need valgrind 'command -v valgrind' ;;
+	static)
+		# libssh from Debian's source package (libssh/build.sh), and static libraries to link.
+		need cmake 'command -v cmake'
+		need dpkg-dev 'command -v dpkg-source'
+		need patch 'command -v patch'
+		need libssl-dev 'test -f /usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/libcrypto.a'
+		need zlib1g-dev 'test -f /usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/libz.a'
+		need debian-archive-keyring 'test -r /usr/share/keyrings/debian-archive-keyring.gpg' ;;
 	esac
 done
 

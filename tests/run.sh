@@ -6,7 +6,7 @@
 #   sh tests/run.sh                 everything
 #   sh tests/run.sh t-harness unit  only these (script names with or without .sh; "unit" = the tables)
 #
-# Environment: VALGRIND (non-empty: every connect runs under valgrind memcheck, see
+# Environment: STATIC (0: no second pass with connect/connect-static; see below); VALGRIND (non-empty: every connect runs under valgrind memcheck, see
 # tests/valgrind-connect; `make valgrind`); TEST_TIMEOUT (seconds per script, default 300); CONNECT (the binary the scripts test;
 # default tests/connect-asan when built, else connect/connect); TMPDIR (where the scripts' temp dirs
 # go). Each program's output is also kept in tests/tmp/run.XXXXXX/NAME.log; that directory is removed
@@ -126,6 +126,25 @@ for t in tests/t-*.sh; do
 	selected "$name" || continue
 	run_one "$name" sh "$t"
 done
+
+# The static build (make static) runs the same end-to-end scripts a second time, as "static/NAME",
+# except those that do not start a tunnel (t-harness, t-completion) or build from source (t-portable),
+# and t-static, which is about it alone. STATIC=0 leaves this pass out.
+CONNECT_STATIC=${CONNECT_STATIC:-$TOP/connect/connect-static}
+if [ "${STATIC:-1}" != 0 ] && [ -z "${VALGRIND:-}" ] && [ "$CONNECT" != "$CONNECT_STATIC" ]; then
+	if [ -x "$CONNECT_STATIC" ]; then
+		echo "testing the static build $CONNECT_STATIC ($("$CONNECT_STATIC" --version))"
+		for t in tests/t-*.sh; do
+			name=${t#tests/}
+			case $name in t-harness.sh|t-completion.sh|t-portable.sh|t-static.sh) continue ;; esac
+			selected "$name" || continue
+			CONNECT=$CONNECT_STATIC run_one "static-$name" sh "$t"
+		done
+	elif [ "$(uname)" = Linux ] && [ -z "$SELECTION" ]; then
+		echo "SKIP: static build: no $CONNECT_STATIC (make static), its pass is left out"
+		SKIPPED=$((SKIPPED + 1))
+	fi
+fi
 
 for r in "$RUN_DIR"/sanitizer.*; do
 	[ -s "$r" ] || continue

@@ -63,6 +63,15 @@ else
 	t_fail "connects and authenticates" "no 'connected to' line in 15 s: $(tail -5 "$T/up.log")"
 fi
 
+# -v says once when the libssh in use caps the window (a system libssh 0.11 or later), else never.
+ver=$($CONNECT --version)
+case $ver in
+*", tuned"*|*"libssh 0.9."*|*"libssh 0.10."*) want=0 ;;
+*) want=1 ;;
+esac
+t_eq "-v: the libssh window notice $want time(s) for $ver" \
+    "$(grep -c "caps each channel's window at 2 MiB" "$T/up.log")" "$want"
+
 ok=1
 for pair in "$L_WEB:service web" "$L_API:service api" "$L_FILES:service files"; do
 	port=${pair%%:*}

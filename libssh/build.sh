@@ -1,0 +1,138 @@
+#!/bin/sh
+# libssh/build.sh: build one libssh release into a private prefix, from Debian's source package or
+# from a release tarball, optionally with this project's patches (libssh/patches/*/).
+#
+#   sh libssh/build.sh [-t] [-s] [-f TARBALL] VERSION PREFIX
+#     -t  the tuned build: each folder of libssh/patches/ holds one change, a *.patch applied with
+#         patch -p1 or a `cflags` file of compiler flags, and says why at its top
+#     -s  static library only (for `make static`), without the SFTP code
+#     -f  take the sources from TARBALL (a libssh-VERSION.tar.xz from libssh.org) instead of Debian
+#
+# Debian's sources come through apt-get source with a private apt state under build/apt: deb-src
+# entries for bullseye, bookworm, trixie and sid on the mirror this machine's own apt sources name, so
+# nothing in /etc/apt changes and a normal user can run it. The newest Debian revision of VERSION is
+# taken (0.11.5 -> 0.11.5-0+deb13u1), so a security update in the archive is picked up, not refused.
+#
+# Writes PREFIX/lib/libssh.{a,so} and PREFIX/lib/pkgconfig/libssh.pc; PREFIX/.built records how it
+# was built, and a second run with the same request does nothing. Exit: 0 built, 69 a source could not
+# be had (EX_UNAVAILABLE), 70 the build or a patch failed (EX_SOFTWARE), 64 usage.
+set -eu
+
+usage() { echo "usage: sh libssh/build.sh [-t] [-s] [-f TARBALL] VERSION PREFIX" >&2; exit 64; }
+die() { code=$1; shift; echo "libssh/build.sh: $*" >&2; exit "$code"; }
+
+TUNED=0 STATIC=0 TARBALL=
+while getopts tsf: opt; do
+	case $opt in
+	t) TUNED=1 ;;
+	s) STATIC=1 ;;
+	f) TARBALL=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 2 ] || usage
+VERSION=$1 PREFIX=$2
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$TOP/build
+case $PREFIX in /*) ;; *) PREFIX=$(pwd)/$PREFIX ;; esac
+
+# What this build is; a prefix holding exactly this is reused.
+PATCHES= CFLAGS_FILES=
+if [ $TUNED = 1 ]; then
+	PATCHES=$(ls "$TOP"/libssh/patches/*/*.patch | sort)
+	CFLAGS_FILES=$(ls "$TOP"/libssh/patches/*/cflags | sort)
+fi
+want="version=$VERSION tuned=$TUNED static=$STATIC tarball=${TARBALL:+$(basename "$TARBALL")}"
+want="$want script:$(cksum < "$0" | cut -d' ' -f1)"
+for p in $PATCHES $CFLAGS_FILES; do want="$want $(basename "$(dirname "$p")"):$(cksum < "$p" | cut -d' ' -f1)"; done
+if [ -f "$PREFIX/.built" ] && [ "$(cat "$PREFIX/.built")" = "$want" ]; then
+	echo "libssh $VERSION: already built in $PREFIX"
+	exit 0
+fi
+
+for tool in cmake make cc; do
+	command -v $tool >/dev/null || die 69 "needs $tool (apt-get install cmake build-essential)"
+done
+
+# The Debian mirror this machine uses: the first URI of its apt sources that is not a security one.
+apt_mirror() {
+	{
+		cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }'
+		cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		    awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }'
+	} | grep -v security | head -n 1
+}
+
+# Debian's source package of VERSION, unpacked with Debian's own patches into $SRC.
+debian_source() {
+	apt=$BUILD/apt
+	mirror=$(apt_mirror)
+	[ -n "$mirror" ] || die 69 "no Debian mirror found in /etc/apt/sources.list*: use -f TARBALL (LIBSSH_SRC=)"
+	keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	[ -r $keyring ] || die 69 "needs $keyring (apt-get install debian-archive-keyring)"
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/src"
+	: > "$apt/sources.list"
+	for suite in bullseye bookworm trixie sid; do
+		echo "deb-src [signed-by=$keyring] $mirror $suite main" >> "$apt/sources.list"
+	done
+	set -- -o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
+	    -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" -o Debug::NoLocking=1 \
+	    -o APT::Sandbox::User="$(id -un)"
+	# One update a day is plenty: the lists are 40 MB.
+	if [ -z "$(find "$apt/lists" -name '*Sources*' -mtime -1 2>/dev/null | head -n 1)" ]; then
+		apt-get "$@" -qq update || die 69 "apt-get update of the deb-src lists failed ($mirror)"
+	fi
+	debver=$(apt-cache "$@" showsrc libssh 2>/dev/null | awk -v v="$VERSION" \
+	    '$1 == "Version:" && index($2, v "-") == 1 { print $2 }' | sort -u | tail -n 1)
+	[ -n "$debver" ] || die 69 "Debian has no source package of libssh $VERSION on $mirror (have:" \
+	    "$(apt-cache "$@" showsrc libssh 2>/dev/null | awk '$1 == "Version:" { printf " %s", $2 }'))"
+	(cd "$apt/src" && apt-get "$@" -qq source --download-only "libssh=$debver" >/dev/null 2>&1) ||
+	    die 69 "apt-get source libssh=$debver failed"
+	echo "libssh $VERSION: Debian source package $debver"
+	# apt checked the files against the archive's signed Sources list; dpkg-source would also check
+	# the uploader's signature, for which this machine has no keyring (debian-keyring): it only warns.
+	dpkg-source -x "$apt/src/libssh_$debver.dsc" "$SRC" >"$WORK/dpkg-source.log" 2>&1 ||
+	    { cat "$WORK/dpkg-source.log" >&2; die 70 "dpkg-source -x failed"; }
+}
+
+WORK=$BUILD/src-$$
+SRC=$WORK/libssh-$VERSION
+trap 'rm -rf "$WORK"' EXIT INT TERM
+rm -rf "$WORK"
+mkdir -p "$WORK"
+if [ -n "$TARBALL" ]; then
+	[ -r "$TARBALL" ] || die 66 "cannot read $TARBALL"
+	mkdir -p "$SRC"
+	tar -xf "$TARBALL" -C "$SRC" --strip-components=1 || die 70 "cannot unpack $TARBALL"
+	echo "libssh $VERSION: from $TARBALL"
+else
+	command -v dpkg-source >/dev/null || die 69 "needs dpkg-source (apt-get install dpkg-dev), or -f TARBALL"
+	debian_source
+fi
+
+cflags="-O2 -g"
+for p in $PATCHES; do
+	patch -d "$SRC" -p1 --forward --quiet < "$p" ||
+	    die 70 "patch $(basename "$(dirname "$p")") does not apply to libssh $VERSION"
+	echo "libssh $VERSION: applied $(basename "$(dirname "$p")")"
+done
+for f in $CFLAGS_FILES; do
+	cflags="$cflags $(cat "$f")"
+	echo "libssh $VERSION: with $(basename "$(dirname "$f")") ($(cat "$f"))"
+done
+
+if [ $STATIC = 1 ]; then
+	opts="-DBUILD_SHARED_LIBS=OFF -DWITH_SFTP=OFF"
+else
+	opts="-DBUILD_SHARED_LIBS=ON"
+fi
+mkdir -p "$WORK/obj"
+(cd "$WORK/obj" && cmake -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_LIBDIR=lib \
+    -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="$cflags" $opts -DWITH_GSSAPI=OFF -DWITH_EXAMPLES=OFF \
+    -DWITH_PCAP=OFF -DUNIT_TESTING=OFF -DCLIENT_TESTING=OFF -DWITH_SYMBOL_VERSIONING=OFF "$SRC" \
+    > "$WORK/cmake.log" 2>&1) || { tail -n 30 "$WORK/cmake.log" >&2; die 70 "cmake failed for libssh $VERSION"; }
+(cd "$WORK/obj" && make -j"$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)" install \
+    > "$WORK/make.log" 2>&1) || { tail -n 30 "$WORK/make.log" >&2; die 70 "make failed for libssh $VERSION"; }
+echo "$want" > "$PREFIX/.built"
+echo "libssh $VERSION: installed in $PREFIX"

@@ -1,0 +1,123 @@
+#!/bin/sh
+# t-static.sh: connect/connect-static (make static) runs where nothing else is: in an empty root
+# holding only the binary and this test's files, against the test sshd, forwards byte-exact.
+# As root: chroot(8). As a normal user: unshare -r (a user namespace) when the kernel allows it, else
+# these checks skip, saying so. Without connect/connect-static (make static) everything skips.
+. "$(dirname "$0")/lib.sh"
+t_init static
+
+STATIC=${CONNECT_STATIC:-$TOP/connect/connect-static}
+if [ ! -x "$STATIC" ]; then
+	t_skip "static binary" "no $STATIC (make static builds it; Linux only)"
+	t_done
+fi
+
+# No program interpreter and no shared library needed: nothing for a foreign system to provide.
+if command -v readelf >/dev/null 2>&1; then
+	if readelf -lW "$STATIC" | grep -q 'INTERP'; then
+		t_fail "static binary needs no loader" "readelf finds a PT_INTERP: $(readelf -pW .interp "$STATIC" 2>&1 | tail -n 2)"
+	elif readelf -dW "$STATIC" 2>/dev/null | grep -q NEEDED; then
+		t_fail "static binary needs no loader" "it needs shared libraries: $(readelf -dW "$STATIC" | grep NEEDED)"
+	else
+		t_pass "static binary needs no loader and no shared library"
+	fi
+else
+	t_skip "static binary needs no loader" "no readelf (binutils)"
+fi
+case $("$STATIC" --version) in
+*"(libssh "*) t_pass "static binary runs: $("$STATIC" --version)" ;;
+*) t_fail "static binary runs" "--version printed '$("$STATIC" --version 2>&1)'" ;;
+esac
+
+# How to enter the empty root (full paths: the programs run with an empty environment).
+CHROOT=$(command -v chroot 2>/dev/null || echo /usr/sbin/chroot)
+if t_is_root; then
+	ENTER=$CHROOT
+elif command -v unshare >/dev/null 2>&1 && unshare -r "$CHROOT" / /bin/true 2>/dev/null; then
+	ENTER="$(command -v unshare) -r $CHROOT"
+else
+	t_skip "in an empty root" "needs root, or unshare -r (user namespaces), to chroot"
+	t_done
+fi
+
+if ! sshd_start; then
+	t_fail sshd "the test sshd did not start (see above)"
+	t_done
+fi
+set -- $($TNET freeport 6)
+P_WEB=$1 P_ECHO=$2 P_BLAST=$3 L_WEB=$4 L_ECHO=$5 L_BLAST=$6
+serve_start --http "$P_WEB:web" --echo "$P_ECHO" --blast "$P_BLAST:67108864" && wait_port "$P_BLAST" ||
+    { t_fail services "tnet serve did not start"; t_done; }
+
+# The whole root: the binary, a key, a profile, an empty known_hosts directory, /tmp.
+R=$T/root
+mkdir -p "$R/ssh" "$R/tmp" "$R/home" "$R/run"
+chmod 1777 "$R/tmp"
+chmod 700 "$R/ssh" "$R/run"
+cp "$STATIC" "$R/connect"
+cp "$SSHD_KEY" "$R/ssh/id"
+chmod 600 "$R/ssh/id"
+cat > "$R/p.ini" <<EOP
+[studio]
+user = $SSHD_USER
+host = 127.0.0.1
+port = $SSHD_PORT
+identity = /ssh/id
+agent = no
+known_hosts = /ssh/known_hosts
+
+[forward web]
+local_port = $L_WEB
+remote_host = 127.0.0.1
+remote_port = $P_WEB
+
+[forward echo]
+local_port = $L_ECHO
+remote_host = 127.0.0.1
+remote_port = $P_ECHO
+
+[forward blast]
+local_port = $L_BLAST
+remote_host = 127.0.0.1
+remote_port = $P_BLAST
+EOP
+echo "empty root: $(cd "$R" && find . | sort | tr '\n' ' ')" >&2
+
+# No environment but HOME and the runtime directory: no PATH, no locale, nothing of the host's.
+env -i HOME=/home XDG_RUNTIME_DIR=/run $ENTER "$R" /connect -F /p.ini -v </dev/null >"$T/up.log" 2>&1 &
+UP=$!
+t_track $UP
+if wait_log "$T/up.log" "connected to" 20; then
+	t_pass "in an empty root: connects and authenticates ($ENTER)"
+else
+	t_fail "in an empty root: connects and authenticates" "$(tail -n 5 "$T/up.log")"
+fi
+# The first contact recorded the host key inside the root.
+if [ -s "$R/ssh/known_hosts" ] && grep -q "$SSHD_PORT" "$R/ssh/known_hosts"; then
+	t_pass "in an empty root: the host key is recorded in its known_hosts"
+else
+	t_fail "in an empty root: the host key is recorded" "$R/ssh/known_hosts: $(cat "$R/ssh/known_hosts" 2>&1)"
+fi
+wait_port "$L_BLAST" 10
+t_eq "in an empty root: web answers" "$(curl -s -m 10 "http://127.0.0.1:$L_WEB/")" "service web"
+if $TNET echo 127.0.0.1 "$L_ECHO" --bytes 16777216 --conns 4 --timeout 60 >"$T/echo.out" 2>&1; then
+	t_pass "in an empty root: 4 x 16 MiB echoed byte-exact"
+else
+	t_fail "in an empty root: 4 x 16 MiB echoed byte-exact" "$(tail -n 3 "$T/echo.out")"
+fi
+if $TNET read 127.0.0.1 "$L_BLAST" --bytes 67108864 --timeout 60 >"$T/read.out" 2>&1; then
+	t_pass "in an empty root: 64 MiB download byte-exact"
+else
+	t_fail "in an empty root: 64 MiB download byte-exact" "$(tail -n 3 "$T/read.out")"
+fi
+# The control socket works inside the root too.
+st=$(env -i HOME=/home XDG_RUNTIME_DIR=/run $ENTER "$R" /connect status p 2>&1)
+case $st in
+*ready*) t_pass "in an empty root: status answers ready" ;;
+*) t_fail "in an empty root: status answers ready" "$st" ;;
+esac
+t_stop $UP TERM 10
+rc=$?
+t_eq "in an empty root: SIGTERM stops it, exit 0" "$rc" 0
+grep -E 'warning|error' "$T/up.log" | head -n 5 >&2
+t_done
