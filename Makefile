@@ -52,14 +52,15 @@ HDRS =		lib/log.h lib/clock.h lib/vis.h lib/cause.h lib/paths.h lib/listener.h \
 
 all: connect/connect connect.sh
 
-# The tuned libssh (libssh/patches/): Debian's source package of LIBSSH_TUNED_VERSION, or the release
-# tarball LIBSSH_SRC (then its version is read from the file name, libssh-X.Y.Z.tar.xz).
+# The tuned libssh (libssh/patches/), as a static library: Debian's source package of
+# LIBSSH_TUNED_VERSION, or the release tarball LIBSSH_SRC (its version read from the file name,
+# libssh-X.Y.Z.tar.xz). connect-static and connect-tuned link it.
 LIBSSH_TUNED_VERSION = 0.11.5
-STATIC_PREFIX =	build/libssh-static
 TUNED_PREFIX =	build/libssh-tuned
-STATIC_LIBS =	$(STATIC_PREFIX)/lib/libssh.a -levent -linih -lssl -lcrypto -lz -lpthread
-LIBSSH_BUILD =	sh libssh/build.sh -t $${LIBSSH_SRC:+-f "$$LIBSSH_SRC"}
-LIBSSH_VER =	"`sh libssh/version.sh $(LIBSSH_TUNED_VERSION) $$LIBSSH_SRC`"
+LIBSSH_BUILD =	LIBSSH_SRC="$(LIBSSH_SRC)"; sh libssh/build.sh -t -s $${LIBSSH_SRC:+-f "$$LIBSSH_SRC"} \
+		"`sh libssh/version.sh $(LIBSSH_TUNED_VERSION) $(LIBSSH_SRC)`" $(TUNED_PREFIX)
+TUNED_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DCONNECT_LIBSSH_TUNED -I$(TUNED_PREFIX)/include \
+		$(DEPCFLAGS) -Ilib
 
 .SUFFIXES: .c .o
 .c.o:
@@ -107,21 +108,22 @@ tests/fproxy: tests/fproxy.c
 # zlib, libevent, inih and the C library linked in). sshsock stays: see libssh/README.md.
 static: deps
 	sh tests/deps.sh static
-	LIBSSH_SRC="$(LIBSSH_SRC)" $(LIBSSH_BUILD) -s $(LIBSSH_VER) $(STATIC_PREFIX)
+	$(LIBSSH_BUILD)
 	$(MAKE) connect/connect-static
 
-connect/connect-static: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS) $(STATIC_PREFIX)/.built
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DCONNECT_STATIC -DCONNECT_LIBSSH_TUNED \
-	    -I$(STATIC_PREFIX)/include \
-	    $(DEPCFLAGS) -Ilib -static -o $@ $(LIB_SRCS) $(CONNECT_SRCS) $(STATIC_LIBS)
+connect/connect-static: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS) $(TUNED_PREFIX)/.built
+	$(CC) $(TUNED_CFLAGS) -DCONNECT_STATIC -static -o $@ $(LIB_SRCS) $(CONNECT_SRCS) \
+	    $(TUNED_PREFIX)/lib/libssh.a -levent -linih -lssl -lcrypto -lz -lpthread
 
-# make tuned LIBSSH_SRC=libssh-0.12.2.tar.xz: connect/connect linked to a tuned libssh built beside it
-# (a shared library, found by its run path): the fast path on a Mac, where nothing links statically.
+# make tuned LIBSSH_SRC=libssh-0.12.2.tar.xz: connect/connect-tuned, the tuned libssh linked in and
+# everything else from the system: the fast path on a Mac, where nothing links fully statically.
 tuned:
-	LIBSSH_SRC="$(LIBSSH_SRC)" $(LIBSSH_BUILD) $(LIBSSH_VER) $(TUNED_PREFIX)
-	rm -f $(LIB_OBJS) $(CONNECT_OBJS)
-	$(MAKE) connect/connect CFLAGS="$(CFLAGS) -DCONNECT_LIBSSH_TUNED -I`pwd`/$(TUNED_PREFIX)/include" \
-	    LDFLAGS="$(LDFLAGS) -L`pwd`/$(TUNED_PREFIX)/lib -Wl,-rpath,`pwd`/$(TUNED_PREFIX)/lib"
+	$(LIBSSH_BUILD)
+	$(MAKE) connect/connect-tuned
+
+connect/connect-tuned: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS) $(TUNED_PREFIX)/.built
+	$(CC) $(TUNED_CFLAGS) $(LDFLAGS) -o $@ $(LIB_SRCS) $(CONNECT_SRCS) $(TUNED_PREFIX)/lib/libssh.a \
+	    `$(PKG_CONFIG) --libs libevent inih libcrypto` -lz -lpthread
 
 # make test-matrix: make test against each libssh in MATRIX, built from Debian's source packages.
 MATRIX =	0.9.8 0.10.6 0.11.5 0.12.2
@@ -143,9 +145,11 @@ demo: deps
 	$(MAKE) all tests/tnet
 	sh tests/demo.sh
 
+# On Linux it measures connect/connect-static (make static); STATIC=0: connect/connect.
 bench: deps
 	$(MAKE) all tests/tnet tests/fproxy
-	sh tests/bench.sh
+	if [ "`uname`" = Linux ] && [ "$(STATIC)" != 0 ]; then $(MAKE) static && \
+	    CONNECT=`pwd`/connect/connect-static sh tests/bench.sh; else sh tests/bench.sh; fi
 
 bench-recovery: deps
 	$(MAKE) all tests/tnet tests/fproxy
@@ -211,7 +215,7 @@ clean:
 	rm -f $(LIB_OBJS) $(CONNECT_OBJS) lib/libconnect.a connect/connect connect.sh \
 		tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy \
 		tests/fakeclock.so tests/fuzz/fuzz-profile tests/fuzz/fuzz-fwdspec tests/fuzz/fuzz-control \
-		connect/connect-static
+		connect/connect-static connect/connect-tuned
 
 .PHONY: all static tuned test-matrix deps test demo bench bench-recovery bench-many soak fuzz valgrind install uninstall \
 	clean

@@ -62,7 +62,10 @@ struct conn {
 	uint64_t	 up, down;
 	uint64_t	 down_at_grow;	/* c->down when the window was last grown */
 	int		 window_grown;	/* grown at least once */
+	int		 window_capped;	/* libssh cannot grow it (session_libssh_window_capped) */
 	struct timespec	 accepted;	/* CLOCK_MONOTONIC: the hold time counts from here */
+	struct timespec	 open_sent;	/* when the channel open was requested */
+	long		 path_ms;	/* how long the open took to be answered: the path's length */
 };
 
 static unsigned	conn_next_id = 1;
@@ -448,6 +451,7 @@ conn_new(struct event_base *base, struct forward *fwd, evutil_socket_t fd, conn_
 	c->dead_arg = arg;
 	c->state = CONN_HELD;
 	clock_mark(&c->accepted);
+	c->path_ms = -1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
@@ -543,6 +547,8 @@ conn_try_open(struct conn *c)
 	}
 	if (c->ev_hold != NULL)
 		evtimer_del(c->ev_hold);
+	c->path_ms = clock_since_ms(&c->open_sent);
+	log_debug("conn #%u: channel open answered in %ld ms", c->id, c->path_ms);
 	conn_set_state(c, CONN_OPEN);
 	conn_push_up(c);
 	conn_check_done(c);	/* an EOF may have come with the confirmation */
@@ -562,6 +568,7 @@ conn_attach(struct conn *c, struct session *s)
 	}
 	conn_set_state(c, CONN_OPENING);
 	conn_arm_timer(c, CONN_OPEN_TIMEOUT_MS);
+	clock_mark(&c->open_sent);
 	conn_try_open(c);
 	if (c->sess != NULL)
 		session_kick(c->sess);	/* we run outside the pump: get the request sent */
@@ -590,8 +597,13 @@ conn_age_ms(const struct conn *c)
 /*
  * Keep the receive window near CONN_WINDOW while the client keeps up: grow
  * it once a download is under way and again each time half of it has been
- * used (one
- * WINDOW_ADJUST per CONN_WINDOW / 2 bytes, as OpenSSH does).
+ * used (one WINDOW_ADJUST per CONN_WINDOW / 2 bytes). Asking
+ * ssh_channel_read() for more than the window is how: libssh up to 0.10
+ * grows it to the count asked for. 0.11 and 0.12 ignore the count (2 MiB
+ * at most, whatever we do) unless patched (libssh/patches/01-*, the static
+ * build), and then keep the window at CONN_WINDOW by themselves.
+ * On a short path (policy_window_grow) the window stays libssh's 2 MiB, which
+ * is more than such a path holds.
  */
 static void
 conn_grow_window(struct conn *c)
@@ -600,13 +612,22 @@ conn_grow_window(struct conn *c)
 	struct evbuffer	*out;
 	int		 n;
 
-	if (c->state != CONN_OPEN || c->bev == NULL || c->down_blocked || c->chan.remote_eof)
+	if (c->state != CONN_OPEN || c->bev == NULL || c->down_blocked || c->chan.remote_eof ||
+	    c->window_capped)
 		return;
 	/* An adjust per channel per request would be one more packet and send() each (wrk). */
 	out = bufferevent_get_output(c->bev);
 	if (!policy_window_grow(c->window_grown, c->down, c->down_at_grow, CONN_WINDOW,
-	    CONN_WINDOW_AFTER, evbuffer_get_length(out), CONN_DOWN_LOW))
+	    CONN_WINDOW_AFTER, evbuffer_get_length(out), CONN_DOWN_LOW, c->path_ms))
 		return;
+	if (!c->window_grown) {
+		if (session_libssh_window_capped()) {	/* asking would change nothing */
+			c->window_capped = 1;
+			return;
+		}
+		log_debug("conn #%u: window to %d MiB (the channel's open took %ld ms: a long path)",
+		    c->id, CONN_WINDOW >> 20, c->path_ms);
+	}
 	c->window_grown = 1;
 	c->down_at_grow = c->down;
 	/*

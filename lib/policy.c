@@ -56,8 +56,10 @@ policy_hold(unsigned held, int hold_max, long age_ms, int hold_timeout_ms, long 
 
 int
 policy_window_grow(int grown, uint64_t down, uint64_t down_at_grow, uint64_t window,
-    uint64_t after, uint64_t queued, uint64_t low)
+    uint64_t after, uint64_t queued, uint64_t low, long path_ms)
 {
+	if (path_ms >= 0 && path_ms < POLICY_LONG_PATH_MS)
+		return 0;
 	if (grown && down - down_at_grow < window / 2)
 		return 0;
 	if (!grown && down < after)

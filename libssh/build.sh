@@ -6,6 +6,7 @@
 #     -t  the tuned build: each folder of libssh/patches/ holds one change, a *.patch applied with
 #         patch -p1 or a `cflags` file of compiler flags, and says why at its top
 #     -s  static library only (for `make static`), without the SFTP code
+#         (LIBSSH_PATCHES="01-window-8mib 02-adjust-early": only those folders)
 #     -f  take the sources from TARBALL (a libssh-VERSION.tar.xz from libssh.org) instead of Debian
 #
 # Debian's sources come through apt-get source with a private apt state under build/apt: deb-src
@@ -40,8 +41,13 @@ case $PREFIX in /*) ;; *) PREFIX=$(pwd)/$PREFIX ;; esac
 # What this build is; a prefix holding exactly this is reused.
 PATCHES= CFLAGS_FILES=
 if [ $TUNED = 1 ]; then
-	PATCHES=$(ls "$TOP"/libssh/patches/*/*.patch | sort)
-	CFLAGS_FILES=$(ls "$TOP"/libssh/patches/*/cflags | sort)
+	# LIBSSH_PATCHES="01-window-8mib ...": only these folders (to measure what each one buys).
+	for d in $(ls -d "$TOP"/libssh/patches/*/ | sort); do
+		d=${d%/}
+		case " ${LIBSSH_PATCHES:-$(basename "$d")} " in *" $(basename "$d") "*) ;; *) continue ;; esac
+		for f in "$d"/*.patch; do [ -f "$f" ] && PATCHES="$PATCHES $f"; done
+		[ -f "$d/cflags" ] && CFLAGS_FILES="$CFLAGS_FILES $d/cflags"
+	done
 fi
 want="version=$VERSION tuned=$TUNED static=$STATIC tarball=${TARBALL:+$(basename "$TARBALL")}"
 want="$want script:$(cksum < "$0" | cut -d' ' -f1)"
@@ -112,8 +118,10 @@ else
 fi
 
 cflags="-O2 -g"
+# -l: context lines match whatever their indentation (0.12 re-indented functions the patches touch;
+# they are written against 0.11.5).
 for p in $PATCHES; do
-	patch -d "$SRC" -p1 --forward --quiet < "$p" ||
+	patch -d "$SRC" -p1 -l --forward --quiet < "$p" ||
 	    die 70 "patch $(basename "$(dirname "$p")") does not apply to libssh $VERSION"
 	echo "libssh $VERSION: applied $(basename "$(dirname "$p")")"
 done
@@ -127,6 +135,11 @@ if [ $STATIC = 1 ]; then
 else
 	opts="-DBUILD_SHARED_LIBS=ON"
 fi
+# Homebrew's OpenSSL is keg-only: tell cmake where it is (OPENSSL_ROOT_DIR from the environment wins).
+if [ -z "${OPENSSL_ROOT_DIR:-}" ] && command -v brew >/dev/null 2>&1; then
+	OPENSSL_ROOT_DIR=$(brew --prefix openssl@3 2>/dev/null || true)
+fi
+[ -n "${OPENSSL_ROOT_DIR:-}" ] && opts="$opts -DOPENSSL_ROOT_DIR=$OPENSSL_ROOT_DIR"
 mkdir -p "$WORK/obj"
 (cd "$WORK/obj" && cmake -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_LIBDIR=lib \
     -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="$cflags" $opts -DWITH_GSSAPI=OFF -DWITH_EXAMPLES=OFF \

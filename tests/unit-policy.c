@@ -113,14 +113,19 @@ test_window(void)
 		const char	*name;
 		int		 grown;
 		uint64_t	 down, at, queued;
+		long		 path_ms;
 		int		 want;
 	} cases[] = {
 		/* window 8 MiB, after 256 KiB, client queue low mark 256 KiB */
-		{ "a short answer: not yet", 0, 4096, 0, 0, 0 },
-		{ "a download under way: grow", 0, 262144, 0, 0, 1 },
-		{ "... unless the client lags", 0, 1 << 20, 0, 262144, 0 },
-		{ "grown: not again before half a window", 1, 5 << 20, 2 << 20, 0, 0 },
-		{ "grown: again at half a window", 1, 6 << 20, 2 << 20, 0, 1 },
+		{ "a short answer: not yet", 0, 4096, 0, 0, 50, 0 },
+		{ "a download under way: grow", 0, 262144, 0, 0, 50, 1 },
+		{ "... unless the client lags", 0, 1 << 20, 0, 262144, 50, 0 },
+		{ "grown: not again before half a window", 1, 5 << 20, 2 << 20, 0, 50, 0 },
+		{ "grown: again at half a window", 1, 6 << 20, 2 << 20, 0, 50, 1 },
+		{ "a short path (open answered in 4 ms): never", 0, 64 << 20, 0, 0, 4, 0 },
+		{ "... nor in 0 ms (loopback)", 1, 64 << 20, 0, 0, 0, 0 },
+		{ "a path of 5 ms: grow", 0, 1 << 20, 0, 0, 5, 1 },
+		{ "a path not measured: as a long one", 0, 1 << 20, 0, 0, -1, 1 },
 	};
 	char	name[128];
 	size_t	i;
@@ -128,7 +133,7 @@ test_window(void)
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		got = policy_window_grow(cases[i].grown, cases[i].down, cases[i].at, 8 << 20,
-		    262144, cases[i].queued, 262144);
+		    262144, cases[i].queued, 262144, cases[i].path_ms);
 		snprintf(name, sizeof name, "policy_window_grow: %s", cases[i].name);
 		UNIT_CHECK(name, got == cases[i].want, "got %d", got);
 	}
