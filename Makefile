@@ -60,7 +60,7 @@ TUNED_PREFIX =	build/libssh-tuned
 LIBSSH_BUILD =	LIBSSH_SRC="$(LIBSSH_SRC)"; sh libssh/build.sh -t -s $${LIBSSH_SRC:+-f "$$LIBSSH_SRC"} \
 		"`sh libssh/version.sh $(LIBSSH_TUNED_VERSION) $(LIBSSH_SRC)`" $(TUNED_PREFIX)
 TUNED_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DCONNECT_LIBSSH_TUNED -I$(TUNED_PREFIX)/include \
-		$(DEPCFLAGS) -Ilib
+		`$(PKG_CONFIG) --cflags libevent inih libcrypto` -Ilib
 
 .SUFFIXES: .c .o
 .c.o:

@@ -45,7 +45,17 @@ if [ $TUNED = 1 ]; then
 	for d in $(ls -d "$TOP"/libssh/patches/*/ | sort); do
 		d=${d%/}
 		case " ${LIBSSH_PATCHES:-$(basename "$d")} " in *" $(basename "$d") "*) ;; *) continue ;; esac
-		for f in "$d"/*.patch; do [ -f "$f" ] && PATCHES="$PATCHES $f"; done
+		# NAME.patch applies to every release; NAME-X.Y.patch to release X.Y only.
+		for f in "$d"/*.patch; do
+			[ -f "$f" ] || continue
+			case $f in
+			*-[0-9]*.[0-9]*.patch)
+				xy=${f%.patch}
+				xy=${xy##*-}
+				case $VERSION in "$xy".*) ;; *) continue ;; esac ;;
+			esac
+			PATCHES="$PATCHES $f"
+		done
 		[ -f "$d/cflags" ] && CFLAGS_FILES="$CFLAGS_FILES $d/cflags"
 	done
 fi
