@@ -138,7 +138,7 @@ deps:
 test: deps
 	$(MAKE) all tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy \
 	    tests/fakeclock.so
-	if [ "`uname`" = Linux ] && [ "$(STATIC)" != 0 ]; then $(MAKE) static; fi
+	if [ "`uname`" = Linux ] && ! [ "$(STATIC)" = 0 ]; then $(MAKE) static; fi
 	sh tests/run.sh
 
 demo: deps
@@ -148,7 +148,7 @@ demo: deps
 # On Linux it measures connect/connect-static (make static); STATIC=0: connect/connect.
 bench: deps
 	$(MAKE) all tests/tnet tests/fproxy
-	if [ "`uname`" = Linux ] && [ "$(STATIC)" != 0 ]; then $(MAKE) static && \
+	if [ "`uname`" = Linux ] && ! [ "$(STATIC)" = 0 ]; then $(MAKE) static && \
 	    CONNECT=`pwd`/connect/connect-static sh tests/bench.sh; else sh tests/bench.sh; fi
 
 bench-recovery: deps
