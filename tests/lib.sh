@@ -19,7 +19,7 @@
 # t_bg t_track t_alive t_wait_exit t_stop t_sigkill wait_log now_ms sleep_until until_ok; wait_port
 # wait_port_closed; sshd_start sshd_stop sshd_restart sshd_swap_hostkeys sshd_sessions
 # sshd_signal_sessions sshd_fingerprint; serve_start services_start; ssh_forward_start
-# ssh_forward_stop; write_profile connect_start connect_stop; rss_kb fd_count tcp_conns_to.
+# ssh_forward_stop; write_profile fwd connect_start connect_stop; rss_kb fd_count tcp_conns_to.
 
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 TNET=${TNET:-$TOP/tests/tnet}
@@ -599,6 +599,13 @@ write_profile() {
 			printf '%s\n' "$_wp_l"
 		done
 	} >"$_wp_f"
+}
+
+# fwd NAME LPORT RPORT [LINE]: a [forward NAME] section to 127.0.0.1:RPORT (for write_profile), with
+# LINE (e.g. "health = /debug.ping") added when given.
+fwd() {
+	printf '%s\n' "[forward $1]" "local_port = $2" "remote_host = 127.0.0.1" "remote_port = $3" \
+	    ${4:+"$4"} ""
 }
 
 # connect_start ARGS...: start "$CONNECT" ARGS... in the background, stdout and stderr appended to

@@ -22,10 +22,6 @@ services_start "$P_WEB" "$P_API" "$P_FILES" --echo "$P_ECHO"
 export XDG_CONFIG_HOME="$T/cfg" XDG_RUNTIME_DIR="$T/run"
 mkdir -p "$T/cfg/connect" "$T/run"
 RUN=$T/run/connect
-fwd() {	# fwd NAME LPORT RPORT [EXTRA]: a [forward] section
-	printf '%s\n' "[forward $1]" "local_port = $2" "remote_host = 127.0.0.1" "remote_port = $3" \
-	    ${4:+"$4"} ""
-}
 # The ClearML trio: web, api (health /debug.ping, built in), files; plus an echo forward.
 write_profile "$T/cfg/connect/st.ini" "default_forwards = no" "" \
     "$(fwd web "$L_WEB" "$P_WEB")" "$(fwd api "$L_API" "$P_API" "health = /debug.ping")" \

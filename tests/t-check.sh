@@ -36,16 +36,12 @@ export CONNECT_SSH_CONFIG
 unset SSH_AUTH_SOCK
 
 # fwd NAME LOCAL REMOTE [HEALTH]: the lines of one [forward NAME] section.
-fwd() {
-	printf '[forward %s]\nlocal_port = %s\nremote_host = 127.0.0.1\nremote_port = %s\n' "$1" "$2" "$3"
-	[ -z "${4:-}" ] || printf 'health = %s\n' "$4"
-}
 
 GOOD_FWDS="default_forwards = no
 [reconnect]
 connect_timeout = 2s
 $(fwd web "$L_WEB" "$P_WEB")
-$(fwd api "$L_API" "$P_API" /debug.ping)"
+$(fwd api "$L_API" "$P_API" "health = /debug.ping")"
 write_profile "$T/good.ini" "$GOOD_FWDS"
 
 # re_escape STRING: STRING as a grep -E pattern matching itself (fingerprints hold '+' and '/').
@@ -208,16 +204,16 @@ check_run remote-dead -F "$T/dead.ini"
 expect_fail remote-dead 69 "forward dead" \
     "127.0.0.1:$P_DEAD refused the channel \(remote port not listening\?\): .*[Cc]onnect"
 write_profile "$T/h502.ini" "default_forwards = no" "$(fwd web "$L_WEB" "$P_WEB")" \
-    "$(fwd api "$L_API" "$P_API" /status/502)"
+    "$(fwd api "$L_API" "$P_API" "health = /status/502")"
 check_run health-502 -F "$T/h502.ini"
 expect_fail health-502 69 "forward api" "127.0.0.1:$P_API: GET /status/502 answered 502"
-write_profile "$T/echo.ini" "$GOOD_FWDS" "$(fwd echo "$L_ECHO" "$P_ECHO" /debug.ping)"
+write_profile "$T/echo.ini" "$GOOD_FWDS" "$(fwd echo "$L_ECHO" "$P_ECHO" "health = /debug.ping")"
 check_run health-not-http -F "$T/echo.ini"
 expect_fail health-not-http 69 "forward echo" "GET /debug.ping: the reply is not HTTP"
-write_profile "$T/sink.ini" "$GOOD_FWDS" "$(fwd sink "$L_SINK" "$P_SINK" /debug.ping)"
+write_profile "$T/sink.ini" "$GOOD_FWDS" "$(fwd sink "$L_SINK" "$P_SINK" "health = /debug.ping")"
 check_run health-timeout -F "$T/sink.ini"
 expect_fail health-timeout 75 "forward sink" "GET /debug.ping got no status line within 2.0 s"
-write_profile "$T/stall.ini" "$GOOD_FWDS" "$(fwd stall "$L_STALL" "$P_STALL" /debug.ping)"
+write_profile "$T/stall.ini" "$GOOD_FWDS" "$(fwd stall "$L_STALL" "$P_STALL" "health = /debug.ping")"
 check_run open-timeout -F "$T/stall.ini"
 expect_fail open-timeout 75 "forward stall" "did not answer the channel open within 2.0 s"
 
@@ -277,7 +273,7 @@ verify_run key-wrong "$T/wrongkey.ini" 10000
 expect_verify key-wrong 77 ".*refused authentication"
 
 # A service that comes up late: refused at first, retried every second until it answers.
-write_profile "$T/late.ini" "default_forwards = no" "$(fwd late "$L_WEB" "$P_LATE" /debug.ping)"
+write_profile "$T/late.ini" "default_forwards = no" "$(fwd late "$L_WEB" "$P_LATE" "health = /debug.ping")"
 "$VERIFY" -v "$T/late.ini" 15000r </dev/null >"$T/v-late.out" 2>"$T/v-late.log" &
 VP=$!
 t_track "$VP"

@@ -57,7 +57,10 @@ chmod 700 "$R/ssh" "$R/run"
 cp "$STATIC" "$R/connect"
 cp "$SSHD_KEY" "$R/ssh/id"
 chmod 600 "$R/ssh/id"
-cat > "$R/p.ini" <<EOP
+write_profile "$R/p.tmp" "default_forwards = no" "$(fwd web "$L_WEB" "$P_WEB")" \
+    "$(fwd echo "$L_ECHO" "$P_ECHO")" "$(fwd blast "$L_BLAST" "$P_BLAST")"
+sed -e "s|^identity = .*|identity = /ssh/id|" -e "s|^known_hosts = .*|known_hosts = /ssh/known_hosts|" \
+    "$R/p.tmp" >"$R/p.ini" && rm -f "$R/p.tmp"
 [studio]
 user = $SSHD_USER
 host = 127.0.0.1

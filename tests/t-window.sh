@@ -30,8 +30,7 @@ esac
 
 # run NAME SSH_PORT LOCAL_PORT: connect (-vvv, or $VFLAG) through SSH_PORT, a 16 MiB download checked byte for byte.
 run() {
-	write_profile "$T/$1.ini" "default_forwards = no" "[forward blast]" "local_port = $3" \
-	    "remote_host = 127.0.0.1" "remote_port = $P_BLAST"
+	write_profile "$T/$1.ini" "default_forwards = no" "$(fwd blast "$3" "$P_BLAST")"
 	sed -i "s/^port = .*/port = $2/" "$T/$1.ini"
 	$CONNECT -F "$T/$1.ini" ${VFLAG:--vvv} >"$T/$1.log" 2>&1 &
 	_pid=$!
