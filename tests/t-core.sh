@@ -21,37 +21,9 @@ L_ECHO=$1 L_BLAST=$2 L_DEAD=$3
 services_start "$P_WEB" "$P_API" "$P_FILES" --echo "$P_ECHO" --blast "$P_BLAST:67108864"
 
 PROFILE=$T/core.ini
-write_profile "$PROFILE" "
-[forward web]
-local_port = $L_WEB
-remote_host = 127.0.0.1
-remote_port = $P_WEB
-
-[forward api]
-local_port = $L_API
-remote_host = 127.0.0.1
-remote_port = $P_API
-
-[forward files]
-local_port = $L_FILES
-remote_host = 127.0.0.1
-remote_port = $P_FILES
-
-[forward echo]
-local_port = $L_ECHO
-remote_host = 127.0.0.1
-remote_port = $P_ECHO
-
-[forward blast]
-local_port = $L_BLAST
-remote_host = 127.0.0.1
-remote_port = $P_BLAST
-
-[forward dead]
-local_port = $L_DEAD
-remote_host = 127.0.0.1
-remote_port = $P_DEAD
-"
+write_profile "$PROFILE" "$(fwd web "$L_WEB" "$P_WEB")" "$(fwd api "$L_API" "$P_API")" \
+    "$(fwd files "$L_FILES" "$P_FILES")" "$(fwd echo "$L_ECHO" "$P_ECHO")" \
+    "$(fwd blast "$L_BLAST" "$P_BLAST")" "$(fwd dead "$L_DEAD" "$P_DEAD")"
 
 # --- the tunnel up, three services through three forwards -------------------------------
 $CONNECT -F "$PROFILE" -v >"$T/up.log" 2>&1 &

@@ -60,13 +60,15 @@ fi
 # Loopback, at -v only (-vvv's packet log slows the loop: an open can take 5 ms): connect's
 # own line says when it grows a window.
 VFLAG=-v run lan "$SSHD_PORT" "$L_LAN"
-open_ms=$(sed -n 's/.*channel open answered in \([0-9]*\) ms.*/\1/p' "$T/lan.log" | head -n 1)
-n=$(grep -c "window to 8 MiB" "$T/lan.log")
-if [ -z "$open_ms" ]; then
-	t_fail "loopback: the window stays 2 MiB" "no 'channel open answered' line"
+# The conn that carried the download (tnet probe's connection before it carried nothing).
+id=$(sed -n 's/.*conn #\([0-9]*\) (blast) closed.* 16777216 down.*/\1/p' "$T/lan.log" | head -n 1)
+open_ms=$(sed -n "s/.*conn #$id: channel open answered in \([0-9]*\) ms.*/\1/p" "$T/lan.log" | head -n 1)
+n=$(grep -c "conn #$id: window to 8 MiB" "$T/lan.log")
+if [ -z "$id" ] || [ -z "$open_ms" ]; then
+	t_fail "loopback: the window stays 2 MiB" "no conn closed with 16777216 down, or no 'channel open answered' line for it"
 elif [ "$open_ms" -ge 5 ]; then
 	t_skip "loopback: the window stays 2 MiB" "the open took $open_ms ms here (a loaded machine): the path counts as long"
 else
-	t_eq "loopback (open answered in $open_ms ms): the window stays 2 MiB" "$n" 0
+	t_eq "loopback (conn #$id's open answered in $open_ms ms): the window stays 2 MiB" "$n" 0
 fi
 t_done
