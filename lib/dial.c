@@ -184,7 +184,8 @@ dial_first_cb(evutil_socket_t fd, short what, void *arg)
 		dial_next(d);
 		return;
 	}
-	log_debug("TCP connected to %s", d->peer);
+	/* Not "connected to": that line (supervisor.c) means the SSH session is up, and is waited for. */
+	log_debug("TCP connection to %s is up", d->peer);
 	dial_won(d, fd);
 }
 
@@ -207,7 +208,7 @@ dial_extra_cb(evutil_socket_t fd, short what, void *arg)
 		d->extra_fd[i] = -1;
 		return;		/* the first dial still decides */
 	}
-	log_debug("TCP connected to %s (dial %zu of the same address)", d->peer, i + 2);
+	log_debug("TCP connection to %s is up (dial %zu of the same address)", d->peer, i + 2);
 	d->extra_fd[i] = -1;	/* the connection now: not closed with the extras */
 	dial_won(d, fd);
 }
