@@ -643,11 +643,16 @@ conn_grow_window(struct conn *c)
 }
 
 void
-conn_step(struct conn *c)
+conn_step(struct conn *c, int *opens_left)
 {
 	switch (c->state) {
 	case CONN_OPENING:
-		conn_try_open(c);
+		if (c->chan.ch != NULL && (ssh_channel_is_open(c->chan.ch) || c->chan.cb_seen))
+			conn_try_open(c);	/* answered: settles without a packet pass */
+		else if (*opens_left > 0) {
+			(*opens_left)--;
+			conn_try_open(c);
+		}
 		break;
 	case CONN_OPEN:
 		conn_push_up(c);

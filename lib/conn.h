@@ -85,8 +85,15 @@ int	conn_rehold(struct conn *c);
 /* Milliseconds since the conn was accepted. */
 long	conn_age_ms(const struct conn *c);
 
-/* After each pump: retry a pending open, move bytes both ways, pass EOFs on. */
-void	conn_step(struct conn *c);
+/*
+ * After each pump: settle a pending open, move bytes both ways, pass EOFs
+ * on. An open the server has confirmed is settled at once; one still
+ * unanswered is asked again only while *opens_left > 0 (decremented), the
+ * caller's budget for one pass: each such ask is a libssh packet pass of its
+ * own, and 500 pending opens asked on every pass made a burst of new
+ * connections quadratic. A refusal is seen once the conn's turn comes.
+ */
+void	conn_step(struct conn *c, int *opens_left);
 
 /* The session is gone (its channels with it): close the local side now. */
 void	conn_detach(struct conn *c, const char *why);

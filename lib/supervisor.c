@@ -392,18 +392,25 @@ supervisor_session_state(struct session *sess, enum session_state st, void *arg)
 		supervisor_session_dead(s, sess);
 }
 
+/*
+ * Unanswered channel opens asked again per libssh pass, oldest first (conn_step): the server answers
+ * in about the order asked, so the oldest are the ones whose answer can be there.
+ */
+#define SUP_OPENS_PER_PASS	4
+
 /* After each libssh pass: every conn of this session moves its bytes. */
 static void
 supervisor_session_pumped(struct session *sess, void *arg)
 {
 	struct supervisor	*s = arg;
 	struct conn		*c;
+	int			 opens_left = SUP_OPENS_PER_PASS;
 
 	for (c = TAILQ_FIRST(&s->conns); c != NULL; c = conn_next(c)) {
 		if (session_state(sess) == SESSION_DEAD)
 			break;
 		if (conn_session(c) == sess)
-			conn_step(c);
+			conn_step(c, &opens_left);
 	}
 	if (session_state(sess) != SESSION_DEAD)
 		verify_pumped(&s->verifies, sess);
