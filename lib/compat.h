@@ -15,12 +15,6 @@
 #endif
 
 /*
- * Tune the SSH socket: TCP_NODELAY, SO_KEEPALIVE with idle/interval/count
- * (where the platform has them), and on Linux TCP_USER_TIMEOUT so that
- * unacknowledged data also ends the connection after user_timeout_ms.
- * Best effort: returns 0, or -1 if TCP_NODELAY itself failed.
- */
-/*
  * The static build (make static, -DCONNECT_STATIC) on glibc: name lookups
  * (passwd, hosts, services, protocols) use only what libc itself holds, the
  * files in /etc and DNS, never a module named in /etc/nsswitch.conf. Such a
@@ -30,6 +24,12 @@
  */
 void	compat_static_nss(void);
 
+/*
+ * Tune the SSH socket: TCP_NODELAY, SO_KEEPALIVE with idle/interval/count
+ * (where the platform has them), and on Linux TCP_USER_TIMEOUT so that
+ * unacknowledged data also ends the connection after user_timeout_ms.
+ * Best effort: returns 0, or -1 if TCP_NODELAY itself failed.
+ */
 int	compat_tune_ssh_socket(int fd, int keepalive_idle_s, int keepalive_intvl_s,
 	    int keepalive_cnt, int user_timeout_ms);
 

@@ -19,7 +19,7 @@
 # t_bg t_track t_alive t_wait_exit t_stop t_sigkill wait_log now_ms sleep_until until_ok; wait_port
 # wait_port_closed; sshd_start sshd_stop sshd_restart sshd_swap_hostkeys sshd_sessions
 # sshd_signal_sessions sshd_fingerprint; serve_start services_start; ssh_forward_start
-# ssh_forward_stop; write_profile fwd connect_start connect_stop; rss_kb fd_count tcp_conns_to.
+# ssh_forward_stop; write_profile fwd window_capped connect_start connect_stop; rss_kb fd_count tcp_conns_to.
 
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 TNET=${TNET:-$TOP/tests/tnet}
@@ -599,6 +599,18 @@ write_profile() {
 			printf '%s\n' "$_wp_l"
 		done
 	} >"$_wp_f"
+}
+
+# window_capped: true when $CONNECT's libssh holds each channel's window at 2 MiB, by its --version
+# (a system libssh 0.11 or later; 0.9, 0.10 and the tuned builds grow it: lib/session.c
+# session_libssh_window_capped). Prints that version line.
+window_capped() {
+	_wc_v=$($CONNECT --version)
+	echo "$_wc_v"
+	case $_wc_v in
+	*", tuned"*|*"libssh 0.9."*|*"libssh 0.10."*) return 1 ;;
+	esac
+	return 0
 }
 
 # fwd NAME LPORT RPORT [LINE]: a [forward NAME] section to 127.0.0.1:RPORT (for write_profile), with

@@ -36,11 +36,7 @@ else
 fi
 
 # -v says once when the libssh in use caps the window (a system libssh 0.11 or later), else never.
-ver=$($CONNECT --version)
-case $ver in
-*", tuned"*|*"libssh 0.9."*|*"libssh 0.10."*) want=0 ;;
-*) want=1 ;;
-esac
+ver=$(window_capped) && want=1 || want=0
 t_eq "-v: the libssh window notice $want time(s) for $ver" \
     "$(grep -c "caps each channel's window at 2 MiB" "$T/up.log")" "$want"
 

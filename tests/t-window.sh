@@ -22,11 +22,7 @@ serve_start --blast "$P_BLAST:16777216" && wait_port "$P_BLAST" ||
 t_bg "$FPROXY" "$P_PROXY" "$SSHD_PORT" --delay-ms 25 >"$T/fp.log" 2>&1
 wait_port "$P_PROXY"
 
-ver=$($CONNECT --version)
-case $ver in
-*", tuned"*|*"libssh 0.9."*|*"libssh 0.10."*) can_grow=1 ;;
-*) can_grow=0 ;;
-esac
+ver=$(window_capped) && can_grow=0 || can_grow=1
 
 # run NAME SSH_PORT LOCAL_PORT: connect (-vvv, or $VFLAG) through SSH_PORT, a 16 MiB download checked byte for byte.
 run() {
