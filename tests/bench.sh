@@ -114,6 +114,25 @@ sched_us() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s / 1000 }'
 }
 
+# sshd_us: CPU time (us, schedstat) of every sshd process that serves a connection, summed. The
+# tunnel's choices cost the server too (packets, channels): its side of the bill.
+sshd_us() {
+	for _su_p in $(_descendants "$SSHD_PID"); do
+		sched_us "$_su_p"
+	done | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
+# machine_us: busy CPU time (us) of the whole machine so far, every process and the kernel's
+# softirqs included: what a request costs altogether on a machine the benchmark fills.
+machine_us() {
+	awk -v hz="$CLK_TCK" '$1 == "cpu" { printf "%.0f\n", ($2 + $3 + $4 + $7 + $8) * 1000000 / hz }' /proc/stat
+}
+
+# per_request US WRK_LOG: US divided by the requests wrk made (empty if none).
+per_request() {
+	awk -v c="$1" '$2 == "requests" && $3 == "in" && $1 > 0 { printf "%.1f\n", c / $1 }' "$2"
+}
+
 # status_kb PID FIELD: a kB field (VmRSS, VmHWM) of /proc/PID/status.
 status_kb() {
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
@@ -420,8 +439,9 @@ wrk_run() {
 	_w_t=2
 	[ "$3" -lt 2 ] && _w_t=1
 	_w_log=$T/logs/wrk.$5.$3.$4.log
-	_w_c0=
-	[ "$1" != d ] && _w_c0=$(sched_us "$TUN_PID")
+	_w_c0= _w_s0=
+	[ "$1" != d ] && _w_c0=$(sched_us "$TUN_PID") && _w_s0=$(sshd_us)
+	_w_m0=$(machine_us)
 	if [ "$4" = close ]; then
 		timeout -k 2 $((BENCH_HTTP_SECS + 30)) wrk -t"$_w_t" -c"$3" -d"${BENCH_HTTP_SECS}s" \
 		    --latency -H "Connection: close" "http://127.0.0.1:$2/" >"$_w_log" 2>&1
@@ -430,8 +450,9 @@ wrk_run() {
 		    --latency "http://127.0.0.1:$2/" >"$_w_log" 2>&1
 	fi
 	_w_rc=$?
-	_w_c1=
-	[ -n "$_w_c0" ] && _w_c1=$(sched_us "$TUN_PID")
+	_w_m1=$(machine_us)
+	_w_c1= _w_s1=
+	[ -n "$_w_c0" ] && _w_c1=$(sched_us "$TUN_PID") && _w_s1=$(sshd_us)
 	_w_rps=$(awk '$1 == "Requests/sec:" { printf "%.0f\n", $2 }' "$_w_log")
 	if [ "$_w_rc" -ne 0 ] || [ -z "$_w_rps" ]; then
 		err "$5: wrk -c $3 ($4) failed (exit $_w_rc)" "$_w_log"
@@ -446,9 +467,10 @@ wrk_run() {
 	# The tunnel's own CPU per request: on a shared 2-core machine the request rate is
 	# mostly the other processes' share; this is the part the tunnel decides.
 	if [ -n "$_w_c0" ] && [ -n "$_w_c1" ]; then
-		res "http.$3.$4.cpu" "$1" "$(awk -v c=$((_w_c1 - _w_c0)) \
-		    '$2 == "requests" && $3 == "in" && $1 > 0 { printf "%.1f\n", c / $1 }' "$_w_log")"
+		res "http.$3.$4.cpu" "$1" "$(per_request $((_w_c1 - _w_c0)) "$_w_log")"
+		res "http.$3.$4.sshd" "$1" "$(per_request $((_w_s1 - _w_s0)) "$_w_log")"
 	fi
+	res "http.$3.$4.all" "$1" "$(per_request $((_w_m1 - _w_m0)) "$_w_log")"
 }
 
 # http_all SIDE PORT NAME: every concurrency and mode once.
@@ -742,6 +764,8 @@ if part http; then
 			row "  p50 latency, ms" "http.$_c.$_m.p50"
 			row "  p99 latency, ms" "http.$_c.$_m.p99"
 			row "  tunnel CPU per request, us" "http.$_c.$_m.cpu"
+			row "  sshd CPU per request, us" "http.$_c.$_m.sshd"
+			row "  machine CPU per request, us" "http.$_c.$_m.all"
 			printf '%-50s %10s\n' "  the server alone: requests/s, p99 ms" \
 			    "$(median "http.$_c.$_m.rps" d) $(median "http.$_c.$_m.p99" d)"
 		done
