@@ -35,8 +35,6 @@ CONNECT_SSH_CONFIG=$T/ssh_config
 export CONNECT_SSH_CONFIG
 unset SSH_AUTH_SOCK
 
-# fwd NAME LOCAL REMOTE [HEALTH]: the lines of one [forward NAME] section.
-
 GOOD_FWDS="default_forwards = no
 [reconnect]
 connect_timeout = 2s

@@ -61,29 +61,6 @@ write_profile "$R/p.tmp" "default_forwards = no" "$(fwd web "$L_WEB" "$P_WEB")" 
     "$(fwd echo "$L_ECHO" "$P_ECHO")" "$(fwd blast "$L_BLAST" "$P_BLAST")"
 sed -e "s|^identity = .*|identity = /ssh/id|" -e "s|^known_hosts = .*|known_hosts = /ssh/known_hosts|" \
     "$R/p.tmp" >"$R/p.ini" && rm -f "$R/p.tmp"
-[studio]
-user = $SSHD_USER
-host = 127.0.0.1
-port = $SSHD_PORT
-identity = /ssh/id
-agent = no
-known_hosts = /ssh/known_hosts
-
-[forward web]
-local_port = $L_WEB
-remote_host = 127.0.0.1
-remote_port = $P_WEB
-
-[forward echo]
-local_port = $L_ECHO
-remote_host = 127.0.0.1
-remote_port = $P_ECHO
-
-[forward blast]
-local_port = $L_BLAST
-remote_host = 127.0.0.1
-remote_port = $P_BLAST
-EOP
 echo "empty root: $(cd "$R" && find . | sort | tr '\n' ' ')" >&2
 
 # No environment but HOME and the runtime directory: no PATH, no locale, nothing of the host's.
