@@ -54,13 +54,20 @@ all: connect/connect connect.sh
 
 # The tuned libssh (libssh/patches/), as a static library: Debian's source package of
 # LIBSSH_TUNED_VERSION, or the release tarball LIBSSH_SRC (its version read from the file name,
-# libssh-X.Y.Z.tar.xz). connect-static and connect-tuned link it.
+# libssh-X.Y.Z.tar.xz). connect-tuned links it built against the system's OpenSSL (TUNED_PREFIX);
+# connect-static links it built against OPENSSL_PREFIX (STATIC_PREFIX), the newest OpenSSL of
+# OPENSSL_STATIC_SERIES from Debian's source packages (libssh/openssl.sh says why).
 LIBSSH_TUNED_VERSION = 0.11.5
+OPENSSL_STATIC_SERIES = 3.5
 TUNED_PREFIX =	build/libssh-tuned
+STATIC_PREFIX =	build/libssh-static
+OPENSSL_PREFIX = build/openssl
 LIBSSH_BUILD =	LIBSSH_SRC="$(LIBSSH_SRC)"; sh libssh/build.sh -t -s $${LIBSSH_SRC:+-f "$$LIBSSH_SRC"} \
-		"`sh libssh/version.sh $(LIBSSH_TUNED_VERSION) $(LIBSSH_SRC)`" $(TUNED_PREFIX)
+		"`sh libssh/version.sh $(LIBSSH_TUNED_VERSION) $(LIBSSH_SRC)`"
 TUNED_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DCONNECT_LIBSSH_TUNED -I$(TUNED_PREFIX)/include \
 		`$(PKG_CONFIG) --cflags libevent inih libcrypto` -Ilib
+STATIC_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DCONNECT_LIBSSH_TUNED -I$(STATIC_PREFIX)/include \
+		`$(PKG_CONFIG) --cflags libevent inih` -Ilib
 
 .SUFFIXES: .c .o
 .c.o:
@@ -108,17 +115,18 @@ tests/fproxy: tests/fproxy.c
 # zlib, libevent, inih and the C library linked in). sshsock stays: see libssh/README.md.
 static: deps
 	sh tests/deps.sh static
-	$(LIBSSH_BUILD)
+	sh libssh/openssl.sh $(OPENSSL_STATIC_SERIES) $(OPENSSL_PREFIX)
+	OPENSSL_ROOT_DIR=`pwd`/$(OPENSSL_PREFIX); export OPENSSL_ROOT_DIR; $(LIBSSH_BUILD) $(STATIC_PREFIX)
 	$(MAKE) connect/connect-static
 
-connect/connect-static: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS) $(TUNED_PREFIX)/.built
-	$(CC) $(TUNED_CFLAGS) -DCONNECT_STATIC -static -o $@ $(LIB_SRCS) $(CONNECT_SRCS) \
-	    $(TUNED_PREFIX)/lib/libssh.a -levent -linih -lssl -lcrypto -lz -lpthread
+connect/connect-static: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS) $(STATIC_PREFIX)/.built
+	$(CC) $(STATIC_CFLAGS) -DCONNECT_STATIC -static -o $@ $(LIB_SRCS) $(CONNECT_SRCS) \
+	    $(STATIC_PREFIX)/lib/libssh.a -levent -linih $(OPENSSL_PREFIX)/lib/libcrypto.a -lz -lpthread
 
 # make tuned LIBSSH_SRC=libssh-0.12.2.tar.xz: connect/connect-tuned, the tuned libssh linked in and
 # everything else from the system: the fast path on a Mac, where nothing links fully statically.
 tuned:
-	$(LIBSSH_BUILD)
+	$(LIBSSH_BUILD) $(TUNED_PREFIX)
 	$(MAKE) connect/connect-tuned
 
 connect/connect-tuned: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS) $(TUNED_PREFIX)/.built

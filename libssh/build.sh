@@ -60,7 +60,7 @@ if [ $TUNED = 1 ]; then
 	done
 fi
 want="version=$VERSION tuned=$TUNED static=$STATIC tarball=${TARBALL:+$(basename "$TARBALL")}"
-want="$want script:$(cksum < "$0" | cut -d' ' -f1)"
+want="$want script:$(cat "$0" "$TOP/libssh/debsrc.sh" | cksum | cut -d' ' -f1) openssl=${OPENSSL_ROOT_DIR:-}"
 for p in $PATCHES $CFLAGS_FILES; do want="$want $(basename "$(dirname "$p")"):$(cksum < "$p" | cut -d' ' -f1)"; done
 if [ -f "$PREFIX/.built" ] && [ "$(cat "$PREFIX/.built")" = "$want" ]; then
 	echo "libssh $VERSION: already built in $PREFIX"
@@ -71,46 +71,7 @@ for tool in cmake make cc; do
 	command -v $tool >/dev/null || die 69 "needs $tool (apt-get install cmake build-essential)"
 done
 
-# The Debian mirror this machine uses: the first URI of its apt sources that is not a security one.
-apt_mirror() {
-	{
-		cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }'
-		cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-		    awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }'
-	} | grep -v security | head -n 1
-}
-
-# Debian's source package of VERSION, unpacked with Debian's own patches into $SRC.
-debian_source() {
-	apt=$BUILD/apt
-	mirror=$(apt_mirror)
-	[ -n "$mirror" ] || die 69 "no Debian mirror found in /etc/apt/sources.list*: use -f TARBALL (LIBSSH_SRC=)"
-	keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-	[ -r $keyring ] || die 69 "needs $keyring (apt-get install debian-archive-keyring)"
-	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/src"
-	: > "$apt/sources.list"
-	for suite in bullseye bookworm trixie sid; do
-		echo "deb-src [signed-by=$keyring] $mirror $suite main" >> "$apt/sources.list"
-	done
-	set -- -o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
-	    -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" -o Debug::NoLocking=1 \
-	    -o APT::Sandbox::User="$(id -un)"
-	# One update a day is plenty: the lists are 40 MB.
-	if [ -z "$(find "$apt/lists" -name '*Sources*' -mtime -1 2>/dev/null | head -n 1)" ]; then
-		apt-get "$@" -qq update || die 69 "apt-get update of the deb-src lists failed ($mirror)"
-	fi
-	debver=$(apt-cache "$@" showsrc libssh 2>/dev/null | awk -v v="$VERSION" \
-	    '$1 == "Version:" && index($2, v "-") == 1 { print $2 }' | sort -u | tail -n 1)
-	[ -n "$debver" ] || die 69 "Debian has no source package of libssh $VERSION on $mirror (have:" \
-	    "$(apt-cache "$@" showsrc libssh 2>/dev/null | awk '$1 == "Version:" { printf " %s", $2 }'))"
-	(cd "$apt/src" && apt-get "$@" -qq source --download-only "libssh=$debver" >/dev/null 2>&1) ||
-	    die 69 "apt-get source libssh=$debver failed"
-	echo "libssh $VERSION: Debian source package $debver"
-	# apt checked the files against the archive's signed Sources list; dpkg-source would also check
-	# the uploader's signature, for which this machine has no keyring (debian-keyring): it only warns.
-	dpkg-source -x "$apt/src/libssh_$debver.dsc" "$SRC" >"$WORK/dpkg-source.log" 2>&1 ||
-	    { cat "$WORK/dpkg-source.log" >&2; die 70 "dpkg-source -x failed"; }
-}
+. "$TOP/libssh/debsrc.sh"
 
 WORK=$BUILD/src-$$
 SRC=$WORK/libssh-$VERSION
@@ -124,7 +85,7 @@ if [ -n "$TARBALL" ]; then
 	echo "libssh $VERSION: from $TARBALL"
 else
 	command -v dpkg-source >/dev/null || die 69 "needs dpkg-source (apt-get install dpkg-dev), or -f TARBALL"
-	debian_source
+	debsrc_unpack libssh "$VERSION-" "$SRC"
 fi
 
 cflags="-O2 -g"

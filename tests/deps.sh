@@ -52,8 +52,10 @@ for _extra in "$@"; do
 	valgrind)
 		need valgrind 'command -v valgrind' ;;
 	static)
-		# libssh from Debian's source package (libssh/build.sh), and static libraries to link.
+		# libssh and OpenSSL from Debian's source packages (libssh/build.sh, libssh/openssl.sh:
+		# OpenSSL's Configure wants perl's core modules, not only perl-base), static libraries to link.
 		need cmake 'command -v cmake'
+		need perl 'perl -MIPC::Cmd -e 1'
 		need dpkg-dev 'command -v dpkg-source'
 		need patch 'command -v patch'
 		need libssl-dev 'test -f /usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/libcrypto.a'
