@@ -28,6 +28,19 @@ case $("$STATIC" --version) in
 *"(libssh "*) t_pass "static binary runs: $("$STATIC" --version)" ;;
 *) t_fail "static binary runs" "--version printed '$("$STATIC" --version 2>&1)'" ;;
 esac
+# make static links the OpenSSL that libssh/openssl.sh built (build/openssl/.built names its Debian
+# version), not the system's: its version string must be in the binary.
+OSSL_BUILT=$TOP/build/openssl/.built
+if [ -z "${CONNECT_STATIC:-}" ] && [ -f "$OSSL_BUILT" ] && command -v strings >/dev/null 2>&1; then
+	ossl=$(sed -n 's/^Debian \([0-9][0-9.]*[0-9]\)-.*/\1/p' "$OSSL_BUILT")
+	if [ -n "$ossl" ] && strings "$STATIC" | grep -q "^OpenSSL $ossl "; then
+		t_pass "static binary links OpenSSL $ossl (libssh/openssl.sh)"
+	else
+		t_fail "static binary links OpenSSL '$ossl'" "$(strings "$STATIC" | grep -m 2 '^OpenSSL [0-9]')"
+	fi
+else
+	t_skip "static binary's OpenSSL" "no build/openssl/.built (make static builds it) or no strings (binutils)"
+fi
 
 # How to enter the empty root (full paths: the programs run with an empty environment).
 CHROOT=$(command -v chroot 2>/dev/null || echo /usr/sbin/chroot)
