@@ -5,7 +5,7 @@
 #   sh libssh/openssl.sh SERIES PREFIX        (SERIES: 3.5 takes the newest 3.5.x Debian serves)
 #
 # Why not the system's libcrypto.a: Debian 12's is OpenSSL 3.0, whose AES-GCM runs at about a third
-# of the speed of 3.5's on a CPU with VAES and AVX-512 (x86 servers since Intel Ice Lake and AMD Zen 3),
+# of the speed of 3.5's on a CPU with VAES and AVX-512 (x86 servers since Intel Ice Lake and AMD Zen 4),
 # and AES-GCM is the largest single cost of a tunnel (libssh/README.md). Debian 13's 3.5 is an LTS
 # series that gets its security fixes in the archive, like the pinned libssh.
 #
