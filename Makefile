@@ -64,10 +64,9 @@ STATIC_PREFIX =	build/libssh-static
 OPENSSL_PREFIX = build/openssl
 LIBSSH_BUILD =	LIBSSH_SRC="$(LIBSSH_SRC)"; sh libssh/build.sh -t -s $${LIBSSH_SRC:+-f "$$LIBSSH_SRC"} \
 		"`sh libssh/version.sh $(LIBSSH_TUNED_VERSION) $(LIBSSH_SRC)`"
-TUNED_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DCONNECT_LIBSSH_TUNED -I$(TUNED_PREFIX)/include \
-		`$(PKG_CONFIG) --cflags libevent inih libcrypto` -Ilib
-STATIC_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DCONNECT_LIBSSH_TUNED -I$(STATIC_PREFIX)/include \
-		`$(PKG_CONFIG) --cflags libevent inih` -Ilib
+LINKED_CFLAGS =	-std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DCONNECT_LIBSSH_TUNED
+TUNED_CFLAGS =	$(LINKED_CFLAGS) -I$(TUNED_PREFIX)/include `$(PKG_CONFIG) --cflags libevent inih libcrypto` -Ilib
+STATIC_CFLAGS =	$(LINKED_CFLAGS) -I$(STATIC_PREFIX)/include `$(PKG_CONFIG) --cflags libevent inih` -Ilib
 
 .SUFFIXES: .c .o
 .c.o:
@@ -119,7 +118,7 @@ static: deps
 	OPENSSL_ROOT_DIR=`pwd`/$(OPENSSL_PREFIX); export OPENSSL_ROOT_DIR; $(LIBSSH_BUILD) $(STATIC_PREFIX)
 	$(MAKE) connect/connect-static
 
-connect/connect-static: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS) $(STATIC_PREFIX)/.built
+connect/connect-static: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS) $(STATIC_PREFIX)/.built $(OPENSSL_PREFIX)/.built
 	$(CC) $(STATIC_CFLAGS) -DCONNECT_STATIC -static -o $@ $(LIB_SRCS) $(CONNECT_SRCS) \
 	    $(STATIC_PREFIX)/lib/libssh.a -levent -linih $(OPENSSL_PREFIX)/lib/libcrypto.a -lz -lpthread
 

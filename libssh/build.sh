@@ -85,7 +85,7 @@ if [ -n "$TARBALL" ]; then
 	echo "libssh $VERSION: from $TARBALL"
 else
 	command -v dpkg-source >/dev/null || die 69 "needs dpkg-source (apt-get install dpkg-dev), or -f TARBALL"
-	debsrc_unpack libssh "$VERSION-" "$SRC"
+	debsrc_unpack libssh "$VERSION-" "$SRC" "use -f TARBALL (LIBSSH_SRC=)"
 fi
 
 cflags="-O2 -g"

@@ -14,16 +14,17 @@ debsrc_mirror() {
 	} | grep -v security | head -n 1
 }
 
-# debsrc_unpack PACKAGE PREFIX DEST: unpack into DEST, with Debian's own patches applied, the newest
+# debsrc_unpack PACKAGE PREFIX DEST [ELSE]: unpack into DEST, with Debian's own patches applied, the newest
 # source package of PACKAGE whose version starts with PREFIX ("0.11.5-": that release, any Debian
 # revision; "3.5.": that series) and whose files the mirror serves: a version the Sources index
 # names but the pool no longer holds is passed over for the next newest. Prints the version taken
-# as DEBSRC_VERSION. Exits through die: 69 nothing to be had, 70 dpkg-source failed.
+# as DEBSRC_VERSION. Exits through die: 69 nothing to be had (ELSE, if given, ends the message of
+# a machine without a Debian mirror: what to do instead), 70 dpkg-source failed.
 debsrc_unpack() {
-	_ds_pkg=$1 _ds_prefix=$2 _ds_dest=$3
+	_ds_pkg=$1 _ds_prefix=$2 _ds_dest=$3 _ds_else=${4:+: $4}
 	_ds_apt=$BUILD/apt
 	_ds_mirror=$(debsrc_mirror)
-	[ -n "$_ds_mirror" ] || die 69 "no Debian mirror found in /etc/apt/sources.list*"
+	[ -n "$_ds_mirror" ] || die 69 "no Debian mirror found in /etc/apt/sources.list*$_ds_else"
 	_ds_keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 	[ -r $_ds_keyring ] || die 69 "needs $_ds_keyring (apt-get install debian-archive-keyring)"
 	mkdir -p "$_ds_apt/lists/partial" "$_ds_apt/cache/archives/partial" "$_ds_apt/src"
