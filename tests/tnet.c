@@ -7,6 +7,7 @@
  *   tnet read HOST PORT --bytes N [--seed S] [--pause-after K --pause-ms M] [--timeout SECS]
  *   tnet hold HOST PORT --secs S [--conns C]
  *   tnet send HOST PORT --bytes N [--seed S] [--timeout SECS]
+ *   tnet abort HOST PORT [--bytes N] [--pause-ms M] [--reset 1]
  *   tnet probe HOST PORT [--wait SECS]
  *   tnet freeport [N]
  *   tnet gen --bytes N [--seed S]
@@ -66,7 +67,8 @@ static const char *usage_text =
     "      GET /debug.ping -> ClearML-like JSON, GET /bytes?n=N&seed=S -> N stream bytes, GET\n"
     "      /status/NNN -> HTTP status NNN (100-599), any other path -> 404. --echo: echo,\n"
     "      half-close passed on. --blast: send BYTES of the seed-1 stream, then close. --sink: read\n"
-    "      until EOF, answer the byte count in decimal, close. --stall: listen, never accept, the\n"
+    "      until EOF, answer the byte count in decimal, close; each sink connection logs\n"
+    "      \"sink: accepted\" and \"sink: closed after N bytes\" to stderr. --stall: listen, never accept, the\n"
     "      queue full: a connect there hangs. --banner: send TEXT (escapes \\e \\a \\r \\n \\\\\n"
     "      \\xNN) and close, as a hostile SSH server's banner. The pidfile is written once all\n"
     "      listen.\n"
@@ -81,6 +83,9 @@ static const char *usage_text =
     "  tnet send HOST PORT --bytes N [--seed S] [--timeout SECS]\n"
     "      send N bytes of stream S (default 1), half-close, copy the reply to stdout until EOF\n"
     "      (a --sink answers the count it received).\n"
+    "  tnet abort HOST PORT [--bytes N] [--pause-ms M] [--reset 1]\n"
+    "      a client that gives up: connect, send N bytes (default 0), wait M ms, close without\n"
+    "      reading (with --reset 1: SO_LINGER 0, a reset). Exit 0 once closed.\n"
     "  tnet probe HOST PORT [--wait SECS]\n"
     "      exit 0 once a TCP connect succeeds (retrying for up to SECS, default 0), else 1.\n"
     "  tnet freeport [N]\n"
@@ -400,6 +405,9 @@ static unsigned long	serve_conns;
 static void
 sconn_free(struct sconn *c)
 {
+	/* What the remote end received, for tests of what a tunnel delivers. */
+	if (c->kind == S_SINK)
+		fprintf(stderr, "sink: closed after %" PRIu64 " bytes\n", c->count);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -535,6 +543,8 @@ serve_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa
 		return;
 	}
 	c->kind = l->kind;
+	if (c->kind == S_SINK)
+		fprintf(stderr, "sink: accepted\n");
 	c->bev = bufferevent_socket_new(evconnlistener_get_base(lev), fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		evutil_closesocket(fd);
@@ -1553,6 +1563,60 @@ cmd_send(int argc, char **argv)
 	return 1;
 }
 
+/*
+ * abort: a client that gives up, plain blocking calls. It sends its bytes, waits and closes
+ * without reading anything: what a timed-out HTTP client does. --reset 1 closes with SO_LINGER
+ * 0, a reset instead of a FIN.
+ */
+static int
+cmd_abort(int argc, char **argv)
+{
+	struct copts		 o;
+	struct sockaddr_storage	 ss;
+	struct stream		 g;
+	struct evbuffer		*buf;
+	struct linger		 lg = { 1, 0 };
+	socklen_t		 sslen;
+	uint64_t		 left;
+	int			 fd, reset = 0, i, n = argc;
+
+	for (i = 2; i + 1 < argc; i += 2)	/* --reset is ours; the rest are the common options */
+		if (strcmp(argv[i], "--reset") == 0) {
+			reset = atoi(argv[i + 1]);
+			n = i;
+			break;
+		}
+	parse_copts(&o, n, argv, 2);
+	sslen = resolve(o.host, o.port, &ss);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&ss, sslen) == -1) {
+		fprintf(stderr, "abort: connect: %s\n", strerror(errno));
+		return 1;
+	}
+	stream_init(&g, o.seed);
+	if ((buf = evbuffer_new()) == NULL)
+		die("out of memory");
+	for (left = o.bytes; left > 0;) {
+		size_t	k = left < GEN_CHUNK ? (size_t)left : GEN_CHUNK;
+
+		if (stream_add(&g, buf, k) != 0)
+			die("out of memory");
+		while (evbuffer_get_length(buf) > 0)
+			if (evbuffer_write(buf, fd) < 0) {
+				fprintf(stderr, "abort: send: %s\n", strerror(errno));
+				return 1;
+			}
+		left -= k;
+	}
+	evbuffer_free(buf);
+	if (o.pause_ms > 0)
+		usleep((useconds_t)(o.pause_ms * 1000));
+	if (reset && setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) != 0)
+		die("SO_LINGER: %s", strerror(errno));
+	close(fd);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- probe, freeport, gen */
 
 /* One non-blocking connect with a 1 s limit. Returns 0 or an errno. */
@@ -1781,6 +1845,7 @@ main(int argc, char **argv)
 		{ "read", cmd_read },
 		{ "hold", cmd_hold },
 		{ "send", cmd_send },
+		{ "abort", cmd_abort },
 		{ "probe", cmd_probe },
 		{ "freeport", cmd_freeport },
 		{ "gen", cmd_gen },
