@@ -11,6 +11,8 @@
  * then stops growing; when the client drains we pull the rest with
  * ssh_channel_read_timeout(), which also re-opens the window.
  * EOF is passed on per direction; the conn ends when both are done.
+ * Before the channel is open the client is watched (conn_read_waiting): a
+ * client that leaves is never served later and holds no fd.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -42,23 +44,24 @@ struct conn {
 	TAILQ_ENTRY(conn) entry;	/* in the owner's conn_list */
 	unsigned	 id;
 	enum conn_state	 state;
+	struct event_base *base;
 	struct forward	*fwd;
 	struct session	*sess;
 	struct chan	 chan;		/* its remote_eof, remote_closed and cb_seen are ours to read */
 	struct bufferevent *bev;	/* the client socket, for writing (down) */
 	struct event	*ev_read;	/* the client socket, for reading (up) */
 	int		 reading;	/* ev_read is armed */
+	struct event	*ev_gone;	/* EV_CLOSED while waiting with CONN_WAIT_BUF full */
 	struct event	*ev_hold;
-	conn_dead_fn	 dead_fn;
-	void		*dead_arg;
+	conn_reap_fn	 reap_fn;
+	void		*reap_arg;
 
 	int		 local_eof;	/* client shut its write side */
 	int		 eof_sent;	/* ... and we passed that on as channel EOF */
 	int		 local_shut;	/* we shut the client's read side down (shutdown SHUT_WR) */
 	int		 down_blocked;	/* libssh holds channel data we had no room for */
-	int		 orphan;	/* died while opening: close the channel once the open resolves */
 	int		 open_failed;	/* the server refused the channel */
-	struct evbuffer	*pending;	/* client bytes the channel did not take (rekey) */
+	struct evbuffer	*pending;	/* client bytes not in the channel yet (waiting, rekey) */
 	uint64_t	 up, down;
 	uint64_t	 down_at_grow;	/* c->down when the window was last grown */
 	int		 window_grown;	/* grown at least once */
@@ -72,6 +75,7 @@ static unsigned	conn_next_id = 1;
 
 static void	conn_finish(struct conn *, const char *);
 static void	conn_check_done(struct conn *);
+static void	conn_read_waiting(struct conn *, evutil_socket_t);
 
 void
 conn_list_add(struct conn_list *l, struct conn *c)
@@ -112,7 +116,7 @@ conn_forward_name(const struct conn *c)
 const char *
 conn_state_name(enum conn_state st)
 {
-	static const char *const names[] = { "held", "opening", "open", "dead" };
+	static const char *const names[] = { "held", "opening", "orphan", "open", "dead" };
 
 	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
@@ -137,9 +141,11 @@ conn_set_state(struct conn *c, enum conn_state st)
 		return;
 	log_debug("conn #%u (%s): %s -> %s", c->id, c->fwd->spec->name,
 	    conn_state_name(c->state), conn_state_name(st));
+	if (c->state == CONN_ORPHAN || st == CONN_ORPHAN)
+		forward_orphan(c->fwd, st == CONN_ORPHAN ? 1 : -1);
 	c->state = st;
-	if (st == CONN_DEAD && c->dead_fn != NULL)
-		c->dead_fn(c, c->dead_arg);
+	if ((st == CONN_DEAD || st == CONN_ORPHAN) && c->reap_fn != NULL)
+		c->reap_fn(c, c->reap_arg);
 }
 
 /* Channel data: take what fits; what we leave stays in libssh and is offered again. */
@@ -153,8 +159,7 @@ conn_channel_data(void *arg, void *data, uint32_t len)
 	 * The open confirmation and the first data can be handled in one libssh
 	 * pass, before conn_try_open() sees the channel open: keep that data.
 	 */
-	if ((c->state != CONN_OPEN && (c->state != CONN_OPENING || c->orphan)) || c->bev == NULL ||
-	    c->local_shut)
+	if ((c->state != CONN_OPEN && c->state != CONN_OPENING) || c->bev == NULL || c->local_shut)
 		return (int)len;	/* local side gone: discard until the channel closes */
 	out = bufferevent_get_output(c->bev);
 	have = evbuffer_get_length(out);
@@ -304,6 +309,77 @@ conn_push_up(struct conn *c)
 		conn_want_read(c, 1);
 }
 
+/*
+ * EV_CLOSED with CONN_WAIT_BUF full: a FIN or a reset came behind what the
+ * client sent. While HELD either means gone; while OPENING only a reset does
+ * (a half-close after a request is kept: the rest and the FIN wait in the
+ * kernel, read once the channel is open).
+ */
+static void
+conn_gone_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	socklen_t	 len = sizeof(int);
+	int		 err = 0;
+
+	(void)what;
+	if (c->state == CONN_OPENING &&
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+		event_del(c->ev_gone);
+		return;
+	}
+	log_debug("conn #%u (%s): the client left before its channel opened", c->id,
+	    c->fwd->spec->name);
+	conn_finish(c, "the client left");
+}
+
+/*
+ * Waiting for its channel (HELD, OPENING) the client is read: what it sends
+ * waits in c->pending, unsent, and a client that leaves is seen at once, as
+ * HAProxy's abortonclose does. A close or reset while HELD drops the conn:
+ * nothing of it is sent, its hold slot is free (a ClearML client that timed
+ * out and retried would otherwise have its request run twice). While
+ * OPENING, a close after bytes is kept as a half-close, passed on once the
+ * channel is open (the open takes one round trip, and `printf req | nc -N`
+ * waits for the answer); a close with nothing sent, or a reset, is a client
+ * gone: the conn becomes an ORPHAN and its socket is closed at once.
+ */
+static void
+conn_read_waiting(struct conn *c, evutil_socket_t fd)
+{
+	size_t	have = c->pending != NULL ? evbuffer_get_length(c->pending) : 0;
+	int	n, err;
+
+	if (have >= CONN_WAIT_BUF) {
+		conn_want_read(c, 0);	/* TCP holds the rest; resumed once the channel is open */
+		if (c->ev_gone == NULL &&
+		    (event_base_get_features(c->base) & EV_FEATURE_EARLY_CLOSE) != 0 &&
+		    (c->ev_gone = event_new(c->base, fd, EV_CLOSED | EV_PERSIST, conn_gone_cb,
+		    c)) != NULL)
+			event_add(c->ev_gone, NULL);
+		return;
+	}
+	if (c->pending == NULL && (c->pending = evbuffer_new()) == NULL) {
+		conn_finish(c, "out of memory");
+		return;
+	}
+	n = evbuffer_read(c->pending, fd, (int)(CONN_WAIT_BUF - have));
+	err = errno;
+	if (n > 0 || (n < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)))
+		return;
+	if (n == 0 && c->state == CONN_OPENING && have > 0) {
+		c->local_eof = 1;
+		conn_want_read(c, 0);
+		log_debug("conn #%u: EOF from client while its channel opens: passed on once open",
+		    c->id);
+		return;
+	}
+	log_debug("conn #%u (%s): the client left (%s) while %s: nothing of it was sent", c->id,
+	    c->fwd->spec->name, n == 0 ? "closed" : strerror(err),
+	    c->state == CONN_HELD ? "held" : "its channel opened");
+	conn_finish(c, NULL);
+}
+
 /* The client sent something: move at most one window's worth into the channel. */
 static void
 conn_local_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -315,6 +391,10 @@ conn_local_read_cb(evutil_socket_t fd, short what, void *arg)
 	int			 rc;
 
 	(void)what;
+	if (c->state == CONN_HELD || c->state == CONN_OPENING) {
+		conn_read_waiting(c, fd);
+		return;
+	}
 	if (c->state != CONN_OPEN || !conn_flush_pending(c) || c->state != CONN_OPEN ||
 	    session_output_pending(c->sess) || (win = ssh_channel_window_size(c->chan.ch)) == 0) {
 		conn_want_read(c, 0);	/* conn_push_up re-arms after a pump */
@@ -435,7 +515,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 struct conn *
-conn_new(struct event_base *base, struct forward *fwd, evutil_socket_t fd, conn_dead_fn fn,
+conn_new(struct event_base *base, struct forward *fwd, evutil_socket_t fd, conn_reap_fn fn,
     void *arg)
 {
 	struct conn	*c;
@@ -446,9 +526,10 @@ conn_new(struct event_base *base, struct forward *fwd, evutil_socket_t fd, conn_
 		return NULL;
 	}
 	c->id = conn_next_id++;
+	c->base = base;
 	c->fwd = fwd;
-	c->dead_fn = fn;
-	c->dead_arg = arg;
+	c->reap_fn = fn;
+	c->reap_arg = arg;
 	c->state = CONN_HELD;
 	clock_mark(&c->accepted);
 	c->path_ms = -1;
@@ -485,16 +566,18 @@ conn_hold_expired(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->state == CONN_OPENING) {
-		log_warn("forward %s: the server did not answer a channel open in %d s",
+		snprintf(why, sizeof why, "open-timeout %s", c->fwd->spec->name);
+		log_warn_key(why, "forward %s: the server did not answer a channel open in %d s",
 		    c->fwd->spec->name, CONN_OPEN_TIMEOUT_MS / 1000);
 		conn_finish(c, "channel open timed out");
 		return;
 	}
 	if (c->state != CONN_HELD)
 		return;
-	snprintf(why, sizeof why, "no session came up within the hold time");
-	log_warn("forward %s: closing a held connection: %s", c->fwd->spec->name, why);
-	conn_finish(c, why);
+	snprintf(why, sizeof why, "hold-expired %s", c->fwd->spec->name);
+	log_warn_key(why, "forward %s: closing a held connection: no session came up within the "
+	    "hold time", c->fwd->spec->name);
+	conn_finish(c, "hold time over");
 }
 
 /* One timer per conn: the hold limit while HELD, the open deadline while OPENING. */
@@ -504,7 +587,7 @@ conn_arm_timer(struct conn *c, int timeout_ms)
 	struct timeval	tv;
 
 	if (c->ev_hold == NULL)
-		c->ev_hold = evtimer_new(bufferevent_get_base(c->bev), conn_hold_expired, c);
+		c->ev_hold = evtimer_new(c->base, conn_hold_expired, c);
 	if (c->ev_hold == NULL)
 		return;
 	evtimer_add(c->ev_hold, clock_tv(&tv, timeout_ms));
@@ -514,6 +597,7 @@ void
 conn_hold(struct conn *c, int timeout_ms)
 {
 	conn_arm_timer(c, timeout_ms);
+	conn_want_read(c, 1);	/* watched: conn_read_waiting */
 }
 
 /* Request the channel; libssh answers SSH_AGAIN until the server replies. */
@@ -528,25 +612,36 @@ conn_try_open(struct conn *c)
 	if (rc == SSH_AGAIN)
 		return;		/* the request is queued; the pump sends it and brings the answer */
 	if (rc != SSH_OK) {
-		char	raw[1024], why[1024];
+		const char	*err = ssh_get_error(session_ssh(c->sess)), *reason;
+		char		 raw[1024], why[1024], key[160];
 
 		/* The server's reason is its text: printable only (status shows it). */
 		snprintf(raw, sizeof raw, "channel to %s:%d refused: %s", fs->remote_host,
-		    fs->remote_port, ssh_get_error(session_ssh(c->sess)));
+		    fs->remote_port, err);
 		vis_str(why, sizeof why, raw);
 		forward_refused(c->fwd, why);
-		log_warn("forward %s: %s", fs->name, why);
+		/*
+		 * libssh's text names its channel number, new each time: the line's
+		 * meaning is the forward and the server's reason ("error (2) Connect
+		 * failed"), so a client retrying against a stopped service is said
+		 * once a minute, not once a connection.
+		 */
+		reason = strstr(err, "error (");
+		snprintf(key, sizeof key, "refused %s %s", fs->name, reason != NULL ? reason : err);
+		log_warn_key(key, "forward %s: %s", fs->name, why);
 		c->open_failed = 1;
 		conn_finish(c, "channel open refused");
 		return;
 	}
-	if (c->orphan) {	/* the client left while we waited: now the channel can be closed */
+	if (c->state == CONN_ORPHAN) {	/* the client left while we waited: close the channel */
 		conn_set_state(c, CONN_OPEN);
 		conn_finish(c, "client left before the channel opened");
 		return;
 	}
 	if (c->ev_hold != NULL)
 		evtimer_del(c->ev_hold);
+	if (c->ev_gone != NULL)
+		event_del(c->ev_gone);
 	c->path_ms = clock_since_ms(&c->open_sent);
 	log_debug("conn #%u: channel open answered in %ld ms", c->id, c->path_ms);
 	conn_set_state(c, CONN_OPEN);
@@ -568,6 +663,7 @@ conn_attach(struct conn *c, struct session *s)
 	}
 	conn_set_state(c, CONN_OPENING);
 	conn_arm_timer(c, CONN_OPEN_TIMEOUT_MS);
+	conn_want_read(c, !c->local_eof);	/* still watched while the open waits */
 	clock_mark(&c->open_sent);
 	conn_try_open(c);
 	if (c->sess != NULL)
@@ -577,8 +673,11 @@ conn_attach(struct conn *c, struct session *s)
 int
 conn_rehold(struct conn *c)
 {
-	/* cb_seen: the server did answer (and may have sent data); orphan: the client left. */
-	if (c->state != CONN_OPENING || c->orphan || c->chan.cb_seen || c->open_failed)
+	/*
+	 * cb_seen: the server did answer (and may have sent data). A client that
+	 * half-closed while opening is gone by the rule of HELD (conn_read_waiting).
+	 */
+	if (c->state != CONN_OPENING || c->chan.cb_seen || c->open_failed || c->local_eof)
 		return 0;
 	if (c->ev_hold != NULL)
 		evtimer_del(c->ev_hold);
@@ -647,6 +746,7 @@ conn_step(struct conn *c, int *opens_left)
 {
 	switch (c->state) {
 	case CONN_OPENING:
+	case CONN_ORPHAN:
 		if (c->chan.ch != NULL && (ssh_channel_is_open(c->chan.ch) || c->chan.cb_seen))
 			conn_try_open(c);	/* answered: settles without a packet pass */
 		else if (*opens_left > 0) {
@@ -685,9 +785,13 @@ conn_finish(struct conn *c, const char *why)
 {
 	struct linger	abort_close = { 1, 0 };
 
-	if (c->state == CONN_DEAD)
+	/* An orphan ends only when its open is answered (or its session goes). */
+	if (c->state == CONN_DEAD ||
+	    (c->state == CONN_ORPHAN && c->chan.ch != NULL && !c->open_failed))
 		return;
 	conn_want_read(c, 0);
+	if (c->ev_gone != NULL)
+		event_del(c->ev_gone);
 	if (c->bev != NULL) {
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 		if (why == NULL || c->state != CONN_OPEN ||
@@ -696,11 +800,9 @@ conn_finish(struct conn *c, const char *why)
 			shutdown(bufferevent_getfd(c->bev), SHUT_RDWR);
 	}
 	if (c->state == CONN_OPENING && c->chan.ch != NULL && !c->open_failed) {
-		if (c->orphan)
-			return;
-		c->orphan = 1;
 		log_debug("conn #%u: %s; waiting for the channel open to resolve", c->id,
 		    why ? why : "closed");
+		conn_set_state(c, CONN_ORPHAN);	/* the reaper closes its socket (conn_reap) */
 		return;
 	}
 	log_debug("conn #%u (%s) closed%s%s: %llu bytes up, %llu down", c->id, c->fwd->spec->name,
@@ -714,7 +816,6 @@ conn_detach(struct conn *c, const char *why)
 {
 	chan_forget(&c->chan);	/* ssh_free() frees it without calling back */
 	c->sess = NULL;
-	c->orphan = 0;
 	conn_finish(c, why);
 }
 
@@ -731,18 +832,42 @@ conn_close(struct conn *c, const char *why)
 	conn_finish(c, why);
 }
 
-void
-conn_free(struct conn *c)
+/* The client side: its events, what it sent and its socket (closed with the bufferevent). */
+static void
+conn_free_local(struct conn *c)
 {
+	if (c->bev == NULL)
+		return;
 	forward_conn_closed(c->fwd);
-	chan_free(&c->chan);
-	if (c->ev_hold != NULL)
-		event_free(c->ev_hold);
+	if (c->ev_gone != NULL)
+		event_free(c->ev_gone);
 	if (c->ev_read != NULL)
 		event_free(c->ev_read);
 	if (c->pending != NULL)
 		evbuffer_free(c->pending);
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);
+	bufferevent_free(c->bev);
+	c->ev_gone = c->ev_read = NULL;
+	c->pending = NULL;
+	c->bev = NULL;
+	c->reading = 0;
+}
+
+int
+conn_reap(struct conn *c)
+{
+	if (c->state == CONN_ORPHAN)
+		conn_free_local(c);	/* only the channel waits for the server's answer */
+	return c->state == CONN_DEAD;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c->state == CONN_ORPHAN)
+		forward_orphan(c->fwd, -1);
+	conn_free_local(c);
+	chan_free(&c->chan);
+	if (c->ev_hold != NULL)
+		event_free(c->ev_hold);
 	free(c);
 }

@@ -31,6 +31,13 @@ struct session;
 #define CONN_IO_MAX	(256 * 1024)
 #define CONN_OPEN_TIMEOUT_MS	30000	/* the server must answer a channel open by then */
 /*
+ * Client bytes taken while a conn waits for its channel (HELD, OPENING):
+ * reading is how a client that leaves is seen, and what it sent waits here,
+ * unsent, until the channel is open. Past this we stop reading (TCP holds
+ * the rest) and watch only for the close, where the platform can (EV_CLOSED).
+ */
+#define CONN_WAIT_BUF		(64 * 1024)
+/*
  * The channel's receive window. libssh opens channels with 64,000 bytes and
  * tops them up to 1,280,000 (no option); over a long round trip throughput
  * is window / RTT, and OpenSSH uses 2 MiB. We grow it to CONN_WINDOW while
@@ -43,13 +50,22 @@ struct session;
 enum conn_state {
 	CONN_HELD = 0,	/* accepted while no session is ready: waiting */
 	CONN_OPENING,	/* channel open requested, no answer yet */
+	/*
+	 * The client left while its open was unanswered: its socket is closed
+	 * (by conn_reap), only the channel waits for the server's answer, as
+	 * SSH cannot cancel an open; then it is closed and the conn is DEAD.
+	 */
+	CONN_ORPHAN,
 	CONN_OPEN,	/* bytes flow; each direction may be half-closed */
 	CONN_DEAD	/* over: waiting for conn_free() outside any callback */
 };
 
 struct conn;
-/* Told once when a conn becomes DEAD; the owner then frees it from a fresh event. */
-typedef void (*conn_dead_fn)(struct conn *, void *arg);
+/*
+ * Told when a conn has work for its owner's reaper, which runs from a fresh
+ * event: it became DEAD (free it), or an ORPHAN (conn_reap closes its socket).
+ */
+typedef void (*conn_reap_fn)(struct conn *, void *arg);
 
 /* The owner's list of conns (the supervisor's): walked with conn_first() and conn_next(). */
 TAILQ_HEAD(conn_list, conn);
@@ -65,9 +81,14 @@ const char *conn_forward_name(const struct conn *c);
 
 /* Wrap an accepted socket (state HELD). Returns NULL on memory exhaustion (fd closed). */
 struct conn *conn_new(struct event_base *base, struct forward *fwd, evutil_socket_t fd,
-	    conn_dead_fn fn, void *arg);
+	    conn_reap_fn fn, void *arg);
 
-/* Keep a HELD conn at most timeout_ms waiting for a session, then close it. */
+/*
+ * Keep a HELD conn at most timeout_ms waiting for a session, then close it.
+ * Its client is watched meanwhile: one that closes or resets is dropped at
+ * once, nothing of it ever sent (HAProxy's abortonclose): a request whose
+ * client gave up must not run later, and it must not keep a hold slot.
+ */
 void	conn_hold(struct conn *c, int timeout_ms);
 
 /* HELD -> OPENING: open its channel on a READY session. */
@@ -75,10 +96,10 @@ void	conn_attach(struct conn *c, struct session *s);
 
 /*
  * The session died before the server answered this conn's channel open:
- * no client byte was read yet (reading starts once the channel is open), so
- * nothing reached the remote end and the conn can wait for the next session.
- * Returns 1 if the conn is HELD again (the caller re-arms its hold time),
- * 0 if it is past that point and must be detached.
+ * no client byte was sent yet (what it sent waits until the channel is
+ * open), so nothing reached the remote end and the conn can wait for the
+ * next session. Returns 1 if the conn is HELD again (the caller re-arms its
+ * hold time), 0 if it is past that point and must be detached.
  */
 int	conn_rehold(struct conn *c);
 
@@ -103,6 +124,12 @@ void	conn_forget(struct conn *c);
 
 /* End it (shutdown, hold limit): close both sides. */
 void	conn_close(struct conn *c, const char *why);
+
+/*
+ * From the owner's reaper: close an ORPHAN's client socket (its fd is free
+ * at once; only the channel waits). Returns 1 if the conn is DEAD: free it.
+ */
+int	conn_reap(struct conn *c);
 
 /* Free a DEAD conn; only from the owner's reaper, never from a callback. */
 void	conn_free(struct conn *c);

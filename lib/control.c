@@ -188,8 +188,8 @@ ctl_accept_cb(struct listener *l, evutil_socket_t fd, void *arg)
 
 	(void)l;
 	if (compat_peer_uid(fd, &uid) != 0 || uid != getuid()) {
-		log_warn("control: refused a connection from uid %ld (only uid %ld may control "
-		    "this instance)", compat_peer_uid(fd, &uid) == 0 ? (long)uid : -1L,
+		log_warn_key("control-uid", "control: refused a connection from uid %ld (only uid %ld "
+		    "may control this instance)", compat_peer_uid(fd, &uid) == 0 ? (long)uid : -1L,
 		    (long)getuid());
 		evutil_closesocket(fd);
 		return;

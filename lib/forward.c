@@ -165,6 +165,15 @@ forward_conn_closed(struct forward *f)
 }
 
 void
+forward_orphan(struct forward *f, int delta)
+{
+	if (delta > 0)
+		f->st.orphans++;
+	else if (f->st.orphans > 0)
+		f->st.orphans--;
+}
+
+void
 forward_count(struct forward *f, uint64_t up, uint64_t down)
 {
 	f->st.bytes_up += up;

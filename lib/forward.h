@@ -21,6 +21,7 @@ struct forward_stats {
 	uint64_t	bytes_up;	/* local client -> remote */
 	uint64_t	bytes_down;	/* remote -> local client */
 	uint64_t	failures;	/* channels the server refused */
+	unsigned	orphans;	/* clients gone, their channel open still unanswered */
 	char		last_error[1024];
 };
 
@@ -50,11 +51,13 @@ int	forward_port_free(const struct forward_spec *spec);
 
 /*
  * The counters status shows, written here only: a connection taken on and
- * let go (conn.c, once each), bytes moved, a channel the server refused
- * (why: printable, kept as last_error).
+ * let go (conn.c, once each; an orphan's is let go when its socket closes),
+ * an orphan added or ended (delta +1 / -1), bytes moved, a channel the
+ * server refused (why: printable, kept as last_error).
  */
 void	forward_conn_opened(struct forward *f);
 void	forward_conn_closed(struct forward *f);
+void	forward_orphan(struct forward *f, int delta);
 void	forward_count(struct forward *f, uint64_t up, uint64_t down);
 void	forward_refused(struct forward *f, const char *why);
 

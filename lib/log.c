@@ -46,8 +46,25 @@ static struct {
 	double		 last_written;
 } log_rep;
 
+/*
+ * The keyed guard (log_write_key): a few keys at a time, the least recently
+ * written one replaced. Each holds the last line not written and how many
+ * there were, said with the next line of that key or at log_close().
+ */
+#define LOG_KEYS	16
+
+static struct log_key {
+	enum log_level	 level;
+	char		 key[160];
+	char		 func[64];
+	char		 last[1024];	/* the last line not written */
+	unsigned long	 count;		/* lines not written since last_written */
+	double		 last_written;
+} log_keys[LOG_KEYS];
+
 static void	log_emit(enum log_level level, const char *func, const char *msg);
 static void	log_flush_repeats(void);
+static void	log_flush_keys(void);
 
 void
 log_open(const char *ident, enum log_level level, FILE *out)
@@ -98,6 +115,7 @@ void
 log_close(void)
 {
 	log_flush_repeats();
+	log_flush_keys();
 	if (log_out_owned && log_out != NULL)
 		fclose(log_out);
 	log_out = NULL;
@@ -247,6 +265,88 @@ log_write(enum log_level level, const char *func, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vwrite(level, func, fmt, ap);
 	va_end(ap);
+}
+
+/* " (N more like it in the last S s)": what a key's guard held back. */
+static void
+log_key_note(char *dst, size_t len, unsigned long count, double secs)
+{
+	snprintf(dst, len, " (%lu more like it in the last %.0f s)", count, secs);
+}
+
+/* At exit: each key's last line held back, with its count. */
+static void
+log_flush_keys(void)
+{
+	char	line[sizeof log_keys[0].last + 64];
+	double	now = log_now();
+	size_t	i, n;
+
+	for (i = 0; i < LOG_KEYS; i++) {
+		struct log_key	*k = &log_keys[i];
+
+		if (k->count == 0)
+			continue;
+		n = (size_t)snprintf(line, sizeof line, "%s", k->last);
+		if (n < sizeof line && k->count > 1)
+			log_key_note(line + n, sizeof line - n, k->count - 1, now - k->last_written);
+		k->count = 0;
+		log_emit(k->level, k->func, line);
+	}
+}
+
+void
+log_write_key(enum log_level level, const char *func, const char *key, const char *fmt, ...)
+{
+	struct log_key	*k = NULL, *oldest = &log_keys[0];
+	char		 raw[sizeof log_keys[0].last], safe[sizeof raw];
+	char		 line[sizeof raw + 64];
+	const char	*msg = raw;
+	va_list		 ap;
+	double		 now;
+	size_t		 i, n;
+	int		 saved = errno;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	if (vis_needed(raw))
+		msg = vis_str(safe, sizeof safe, raw);
+	if (func == NULL)
+		func = "";
+	now = log_now();
+	for (i = 0; i < LOG_KEYS && k == NULL; i++) {
+		if (log_keys[i].key[0] != '\0' && log_keys[i].level == level &&
+		    strncmp(log_keys[i].key, key, sizeof log_keys[i].key - 1) == 0)
+			k = &log_keys[i];
+		else if (log_keys[i].last_written < oldest->last_written)
+			oldest = &log_keys[i];
+	}
+	if (k != NULL && now - k->last_written < LOG_KEY_QUIET_S) {
+		k->count++;
+		snprintf(k->last, sizeof k->last, "%s", msg);
+		snprintf(k->func, sizeof k->func, "%s", func);
+		errno = saved;
+		return;
+	}
+	if (k == NULL) {	/* a new key: it takes the slot written longest ago */
+		k = oldest;
+		if (k->count > 0)
+			log_flush_keys();	/* rare: more than LOG_KEYS keys recurring at once */
+		memset(k, 0, sizeof *k);
+		k->level = level;
+		snprintf(k->key, sizeof k->key, "%s", key);
+	}
+	n = (size_t)snprintf(line, sizeof line, "%s", msg);
+	if (n < sizeof line && k->count > 0)
+		log_key_note(line + n, sizeof line - n, k->count, now - k->last_written);
+	log_flush_repeats();	/* in order: what the line guard held comes first */
+	k->count = 0;
+	k->last_written = now;
+	log_emit(level, func, line);
+	errno = saved;
 }
 
 /* libssh: its WARNING is our debug (it warns about things we handle), the rest is trace. */

@@ -47,10 +47,24 @@ int	log_enabled(enum log_level level);
 void	log_write(enum log_level level, const char *func, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/*
+ * A line that recurs per event (a refused channel, a held connection), with
+ * text that differs each time (a channel number, a count) but the same
+ * meaning, named by key (e.g. "refused web (2) Connect failed"): written
+ * once, then at most once per LOG_KEY_QUIET_S for that key and level, with
+ * how many like it were not written. Byte-equal repeats (log_write) miss
+ * these: a client retrying against a stopped service would fill the log.
+ */
+void	log_write_key(enum log_level level, const char *func, const char *key, const char *fmt,
+	    ...) __attribute__((format(printf, 4, 5)));
+#define LOG_KEY_QUIET_S	60
+
 #define log_error(...)	log_write(LOGL_ERROR, __func__, __VA_ARGS__)
 #define log_warn(...)	log_write(LOGL_WARN, __func__, __VA_ARGS__)
 #define log_info(...)	log_write(LOGL_INFO, __func__, __VA_ARGS__)
 #define log_debug(...)	log_write(LOGL_DEBUG, __func__, __VA_ARGS__)
 #define log_trace(...)	log_write(LOGL_TRACE, __func__, __VA_ARGS__)
+#define log_warn_key(key, ...)	log_write_key(LOGL_WARN, __func__, key, __VA_ARGS__)
+#define log_info_key(key, ...)	log_write_key(LOGL_INFO, __func__, key, __VA_ARGS__)
 
 #endif

@@ -152,9 +152,9 @@ supervisor_prepare(struct supervisor *s, char **cause)
 static void
 supervisor_reap_cb(evutil_socket_t fd, short what, void *arg);
 
-/* A conn is DEAD: free it from the reaper, outside whatever callback got us here. */
+/* A conn is DEAD or an ORPHAN: the reaper frees it or its socket, outside any callback. */
 static void
-supervisor_conn_dead(struct conn *c, void *arg)
+supervisor_conn_reap(struct conn *c, void *arg)
 {
 	struct supervisor	*s = arg;
 
@@ -185,16 +185,19 @@ supervisor_hold(struct supervisor *s, struct conn *c, const char *why)
 	const char	*name = conn_forward_name(c);
 	unsigned	 held = supervisor_held(s);
 	long		 left;
+	char		 key[96];
 
 	switch (policy_hold(held, s->p->hold_max, conn_age_ms(c), s->p->hold_timeout_ms, &left)) {
 	case POLICY_HOLD_FULL:
-		log_warn("forward %s: no session and %u connections already held (hold_max): "
+		snprintf(key, sizeof key, "hold-full %s", name);
+		log_warn_key(key, "forward %s: no session and %u connections already held (hold_max): "
 		    "closing %s", name, held - 1, why ? "one whose session was lost" : "a new one");
 		conn_close(c, "hold limit reached");
 		return;
 	case POLICY_HOLD_EXPIRED:
-		log_warn("forward %s: closing a held connection: no session came up within the "
-		    "hold time", name);
+		snprintf(key, sizeof key, "hold-expired %s", name);
+		log_warn_key(key, "forward %s: closing a held connection: no session came up within "
+		    "the hold time", name);
 		conn_close(c, "hold time over");
 		return;
 	case POLICY_HOLD:
@@ -205,13 +208,31 @@ supervisor_hold(struct supervisor *s, struct conn *c, const char *why)
 	conn_hold(c, (int)left);
 }
 
+/* Orphaned channel opens (conn.h, CONN_ORPHAN) one forward may have waiting. */
+#define SUP_ORPHANS_MAX	128
+
 static void
 supervisor_accept(struct forward *f, evutil_socket_t fd, void *arg)
 {
 	struct supervisor	*s = arg;
 	struct conn		*c;
 
-	if ((c = conn_new(s->base, f, fd, supervisor_conn_dead, s)) == NULL) {
+	/*
+	 * Clients that left while their channel open was unanswered hold no fd,
+	 * but their channels wait for the server (SSH cannot cancel an open): a
+	 * server that answers none would have them pile up without end.
+	 */
+	if (f->st.orphans >= SUP_ORPHANS_MAX) {
+		char	key[96];
+
+		snprintf(key, sizeof key, "orphans %s", f->spec->name);
+		log_warn_key(key, "forward %s: %u channel opens to %s:%d are unanswered by the server, "
+		    "their clients gone: refusing new connections until it answers", f->spec->name,
+		    f->st.orphans, f->spec->remote_host, f->spec->remote_port);
+		evutil_closesocket(fd);
+		return;
+	}
+	if ((c = conn_new(s->base, f, fd, supervisor_conn_reap, s)) == NULL) {
 		log_warn("forward %s: out of memory for a new connection", f->spec->name);
 		return;
 	}
@@ -299,36 +320,59 @@ supervisor_session_dead(struct supervisor *s, struct session *sess)
 	supervisor_failed_attempt(s, session_failure(sess), session_error(sess));
 }
 
+/*
+ * A refusal of keys this run has already been let in with is no wrong key:
+ * Lightning's gateway refuses while a Studio is stopped or being recreated,
+ * and lets the same key in moments later. It is retried with back-off, in
+ * the foreground as in -d; a first-ever refusal still stops at once.
+ */
+static int
+supervisor_refusal_passes(const struct supervisor *s, enum session_failure f)
+{
+	return f == SFAIL_AUTH && s->sessions_ready > 0;
+}
+
 /* An attempt ended in failure f (why: one line): stop for good, or retry when the policy says. */
 static void
 supervisor_failed_attempt(struct supervisor *s, enum session_failure f, const char *why)
 {
 	struct policy_retry_in	rin;
 	struct timeval		tv;
-	int			delay;
+	char			hinted[sizeof s->last_logged];
+	int			delay, passes = supervisor_refusal_passes(s, f);
 
-	if (session_failure_fatal(f) && (!s->persistent || f == SFAIL_HOSTKEY_CHANGED ||
-	    f == SFAIL_LOCAL)) {
+	if (session_failure_fatal(f) && !passes && (!s->persistent ||
+	    f == SFAIL_HOSTKEY_CHANGED || f == SFAIL_LOCAL)) {
 		supervisor_fail(s, session_failure_exit_code(f), why);
 		return;
 	}
-	/* A session that stayed up long enough earns a fresh back-off. */
-	if (s->state == SUP_READY && clock_since_s(&s->ready_at) * 1000 >= s->p->stable_ms) {
-		s->backoff_ms = 0;
+	if (passes) {
+		snprintf(hinted, sizeof hinted, "%.900s (accepted earlier in this run: the Studio may "
+		    "be stopped or restarting)", why);
+		why = hinted;
+	}
+	/*
+	 * An attempt that reached READY was a success: max_tries counts failures
+	 * in a row (a server that drops idle sessions is no reason to give up).
+	 * Only a session that stayed up long enough earns a fresh back-off.
+	 */
+	if (s->state == SUP_READY) {
 		s->attempt = 0;
+		if (clock_since_s(&s->ready_at) * 1000 >= s->p->stable_ms)
+			s->backoff_ms = 0;
 	}
 	s->attempt++;
 	if (s->p->max_tries > 0 && s->attempt >= s->p->max_tries) {
 		char	msg[1200];
 
-		snprintf(msg, sizeof msg, "giving up after %d attempts: %s", s->attempt, why);
+		snprintf(msg, sizeof msg, "giving up after %d attempts: %.1100s", s->attempt, why);
 		supervisor_fail(s, session_failure_exit_code(f), msg);
 		return;
 	}
 	rin.initial_ms = s->p->backoff_initial_ms;
 	rin.max_ms = s->p->backoff_max_ms;
 	rin.cheap = session_failure_cheap(f);
-	rin.needs_person = session_failure_fatal(f);
+	rin.needs_person = session_failure_fatal(f) && !passes;
 	rin.was_ready = s->state == SUP_READY;
 	rin.attempt = s->attempt;
 	delay = policy_retry_delay(&rin, &s->backoff_ms, rand);
@@ -527,7 +571,7 @@ supervisor_start(struct supervisor *s)
 	supervisor_connect(s);
 }
 
-/* Free dead conns, then a dead session; end the loop once a stop has drained. */
+/* Free dead conns and orphans' sockets, then a dead session; end the loop once a stop has drained. */
 static void
 supervisor_reap_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -538,7 +582,7 @@ supervisor_reap_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (c = TAILQ_FIRST(&s->conns); c != NULL; c = next) {
 		next = conn_next(c);
-		if (conn_state(c) != CONN_DEAD)
+		if (!conn_reap(c))
 			continue;
 		conn_list_remove(&s->conns, c);
 		conn_free(c);

@@ -138,6 +138,46 @@ test_log_repeats(const char *dir)
 	log_open("unit", LOGL_INFO, NULL);
 }
 
+/*
+ * Lines that mean the same but differ in bytes (libssh's channel number): a
+ * keyed line is written once a LOG_KEY_QUIET_S, the rest counted; other keys
+ * and the line guard go on as before.
+ */
+static void
+test_log_keyed(const char *dir)
+{
+	char	path[PATH_MAX], buf[16384];
+	int	i;
+
+	snprintf(path, sizeof path, "%s/keyed.log", dir);
+	log_open("unit", LOGL_INFO, NULL);
+	if (log_to_file(path) != 0) {
+		UNIT_FAIL("log_to_file (keyed)", "%s: %s", path, strerror(errno));
+		return;
+	}
+	for (i = 0; i < 1000; i++) {
+		log_warn_key("refused web (2) Connect failed", "forward web: channel refused: "
+		    "channel %d error (2) Connect failed", 40 + i);
+		if (i % 100 == 0)
+			log_warn_key("refused api (2) Connect failed", "forward api: channel refused: "
+			    "channel %d error (2) Connect failed", 7 + i);
+	}
+	log_info("something else");
+	log_close();
+	slurp(path, buf, sizeof buf);
+	UNIT_CHECK("log: 1000 refusals of one meaning, 10 of another: one line each, then at "
+	    "close the last of each with its count", count_lines(buf) == 5 &&
+	    strstr(buf, "channel 40 error") != NULL && strstr(buf, "channel 7 error") != NULL &&
+	    strstr(buf, "channel 1039 error (2) Connect failed (998 more like it") != NULL &&
+	    strstr(buf, "channel 907 error (2) Connect failed (8 more like it") != NULL,
+	    "%d lines:\n%s", count_lines(buf), buf);
+	UNIT_CHECK("log: a keyed line's held-back count comes after the lines written meanwhile",
+	    strstr(buf, "something else") != NULL &&
+	    strstr(buf, "something else") < strstr(buf, "more like it"), "log:\n%s", buf);
+	unlink(path);
+	log_open("unit", LOGL_INFO, NULL);
+}
+
 /* interval x (count + 1) in 64 bits, then capped; each timer within the kernel's bounds. */
 static void
 test_tcp_timers(void)
@@ -263,6 +303,7 @@ unit_pressure(const char *dir)
 {
 	test_vis();
 	test_log_repeats(dir);
+	test_log_keyed(dir);
 	test_tcp_timers();
 	test_control_sigpipe();
 	test_instance_reader(dir);
