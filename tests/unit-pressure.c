@@ -91,6 +91,19 @@ count_lines(const char *s)
 	return n;
 }
 
+/* Log at info level to dir/name (its path in path, PATH_MAX). Returns 0, or -1 (a FAIL said). */
+static int
+log_to_test_file(char *path, const char *dir, const char *name)
+{
+	snprintf(path, PATH_MAX, "%s/%s", dir, name);
+	log_open("unit", LOGL_INFO, NULL);
+	if (log_to_file(path) != 0) {
+		UNIT_FAIL("log_to_file", "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* A loop logging one line forever writes it once and counts the rest. */
 static void
 test_log_repeats(const char *dir)
@@ -98,12 +111,8 @@ test_log_repeats(const char *dir)
 	char	path[PATH_MAX], buf[16384];
 	int	i;
 
-	snprintf(path, sizeof path, "%s/repeats.log", dir);
-	log_open("unit", LOGL_INFO, NULL);
-	if (log_to_file(path) != 0) {
-		UNIT_FAIL("log_to_file", "%s: %s", path, strerror(errno));
+	if (log_to_test_file(path, dir, "repeats.log") != 0)
 		return;
-	}
 	for (i = 0; i < 100000; i++)
 		log_warn("control socket: accept failed: %s", strerror(EMFILE));
 	log_info("something else");
@@ -149,12 +158,8 @@ test_log_keyed(const char *dir)
 	char	path[PATH_MAX], buf[16384];
 	int	i;
 
-	snprintf(path, sizeof path, "%s/keyed.log", dir);
-	log_open("unit", LOGL_INFO, NULL);
-	if (log_to_file(path) != 0) {
-		UNIT_FAIL("log_to_file (keyed)", "%s: %s", path, strerror(errno));
+	if (log_to_test_file(path, dir, "keyed.log") != 0)
 		return;
-	}
 	for (i = 0; i < 1000; i++) {
 		log_warn_key("refused web (2) Connect failed", "forward web: channel refused: "
 		    "channel %d error (2) Connect failed", 40 + i);
