@@ -179,6 +179,30 @@ else
 	t_fail "list ssh aliases" "$out; names: $names"
 fi
 
+# A -F file whose name is not UTF-8 (\xff\xfe) and holds a C1 control (U+009B, CSI): that name
+# reaches status --json as the name, the profile and the log path, and JSON must be valid UTF-8
+# (RFC 8259): each bad byte is U+FFFD there, the control \u009b.
+BADNAME=$(printf 'bad\377\376\302\233')
+write_profile "$T/$BADNAME.ini" "default_forwards = no" "$(fwd x "$L_X" "$P_WEB")"
+chmod 600 "$T/$BADNAME.ini"
+$CONNECT -F "$T/$BADNAME.ini" -d >"$T/bad-d.out" 2>&1
+$CONNECT status "$BADNAME" --json >"$T/bad.json" 2>&1
+$CONNECT status --json >"$T/all.json" 2>&1
+$CONNECT stop "$BADNAME" >/dev/null 2>&1
+got=$(python3 -c 'import json, sys
+for f in sys.argv[1:]:
+    j = json.loads(open(f, "rb").read().decode("utf-8"))
+    for o in j if isinstance(j, list) else [j]:
+        if o["name"].startswith("bad"):
+            print(ascii(o["name"]), o["profile"].endswith("/bad\ufffd\ufffd\x9b.ini"), o["state"])
+' "$T/bad.json" "$T/all.json" 2>&1 | tr '\n' ' ')
+if [ "$got" = "'bad\\ufffd\\ufffd\\x9b' True ready 'bad\\ufffd\\ufffd\\x9b' True ready " ] &&
+    grep -q '"name":"bad\\ufffd\\ufffd\\u009b"' "$T/bad.json"; then
+	t_pass "status --json of a -F name that is not UTF-8: valid JSON, U+FFFD per bad byte, \\u009b"
+else
+	t_fail "status --json invalid UTF-8" "python: $got; $(od -c "$T/bad.json" | head -5); -d: $(cat "$T/bad-d.out")"
+fi
+
 # ---------------------------------------------------------------- control socket: other uids
 if t_is_root && command -v setpriv >/dev/null 2>&1; then
 	# Open the directories up (as a careless setup would): the uid check must still refuse.
