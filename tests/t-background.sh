@@ -233,6 +233,41 @@ if wait_log "$RUN/st.log" "log reopened" 5 && t_alive "$PID"; then
 else
 	t_fail "SIGHUP" "no new log: $(ls "$RUN")"
 fi
+# In the foreground logging to stderr there is no file to reopen: not "log reopened" (it said so),
+# a debug line, and the tunnel goes on. On a terminal a SIGHUP is the terminal hanging up: the run
+# ends as on SIGTERM (exit 0, runtime files gone), as ssh -L does.
+write_profile "$T/hup.ini" "default_forwards = no" "$(fwd web "$L_Y" "$P_WEB")"
+connect_start -v -F "$T/hup.ini"
+wait_log "$T/connect.log" "connected to" 15
+kill -HUP "$CONNECT_PID"
+wait_log "$T/connect.log" "SIGHUP" 5
+w=$(get "$L_Y")
+if ! grep -q "log reopened" "$T/connect.log" &&
+    grep -q "debug: .*SIGHUP: logging to stderr, no log file to reopen" "$T/connect.log" &&
+    t_alive "$CONNECT_PID" && [ "$w" = "service web" ]; then
+	t_pass "SIGHUP in the foreground to stderr (no terminal): a debug line, not 'log reopened'; it goes on"
+else
+	t_fail "SIGHUP foreground stderr" "web '$w': $(grep -a HUP "$T/connect.log" | tail -3)"
+fi
+connect_stop >/dev/null
+if command -v script >/dev/null 2>&1; then
+	sleep 60 | script -qec "$CONNECT -F $T/hup.ini" /dev/null >"$T/hup-tty.out" 2>&1 &
+	HS=$!
+	t_track $HS
+	wait_log "$T/hup-tty.out" "connected to" 15
+	HP=$(pgrep -f -- "^$CONNECT -F $T/hup.ini")
+	[ -n "$HP" ] && kill -HUP $HP
+	t_wait_exit $HS 10 >/dev/null
+	if [ -n "$HP" ] && ! t_alive "$HP" && grep -q "stopping: hangup" "$T/hup-tty.out" &&
+	    [ ! -e "$RUN/hup.pid" ] && ! grep -q "log reopened" "$T/hup-tty.out"; then
+		t_pass "SIGHUP in the foreground on a terminal: the terminal hung up, the run ends (as ssh -L)"
+	else
+		t_fail "SIGHUP foreground terminal" "pid '$HP' $(t_alive "$HP" && echo alive): $(tail -3 "$T/hup-tty.out")"
+		[ -n "$HP" ] && kill -TERM $HP 2>/dev/null
+	fi
+else
+	t_skip "SIGHUP in the foreground on a terminal" "script(1) is not installed"
+fi
 
 # ---------------------------------------------------------------- the daemon survives sshd
 if bounce_sshd "$L_WEB" web && t_alive "$PID"; then
