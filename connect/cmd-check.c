@@ -118,7 +118,7 @@ check_ports(const struct profile *p)
 			    fs->local_port, (long)mine);
 			continue;
 		}
-		if (!compat_port_holder(fs->local_port, holder, sizeof holder))
+		if (!forward_port_holder(fs, holder, sizeof holder))
 			snprintf(holder, sizeof holder, "a program this user may not look at");
 		snprintf(fix, sizeof fix, "stop what listens there, or change the port: %s",
 		    fs->origin);

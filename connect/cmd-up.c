@@ -44,6 +44,7 @@ struct up {
 	int			 ready_fd;	/* -d: pipe to the waiting parent, -1 once told */
 	int			 ready;		/* the verification has reported */
 	int			 said_urls;	/* the URLs were logged (foreground) */
+	int			 hup_ends;	/* SIGHUP is the terminal hanging up: stop */
 };
 
 static void
@@ -52,16 +53,26 @@ up_signal(evutil_socket_t sig, short what, void *arg)
 	struct up	*u = arg;
 
 	(void)what;
-	if (sig == SIGHUP) {
-		if (log_reopen() != 0)
-			log_warn("cannot reopen the log file: %s", strerror(errno));
-		else
+	if (sig == SIGHUP && !u->hup_ends) {
+		switch (log_reopen()) {
+		case 0:
 			log_info("log reopened (SIGHUP)");
+			break;
+		case 1:
+			/* Someone's kill -HUP (not a hangup: see up_run): there is nothing to do. */
+			log_debug("SIGHUP: logging to %s, no log file to reopen; going on",
+			    u->o->use_syslog ? "syslog" : "stderr");
+			break;
+		default:
+			log_warn("cannot reopen the log file: %s", strerror(errno));
+			break;
+		}
 		return;
 	}
 	if (notify_enabled())
 		notify_send("STOPPING=1");
-	supervisor_shutdown(u->sup, sig == SIGINT ? "interrupted" : "terminated");
+	supervisor_shutdown(u->sup, sig == SIGINT ? "interrupted" : sig == SIGHUP ?
+	    "hangup (SIGHUP: the terminal closed)" : "terminated");
 }
 
 /* -d: tell the waiting parent "CODE reason" once; it exits with CODE. */
@@ -212,6 +223,24 @@ up_run(struct up *u)
 	char			*cause = NULL;
 	int			 i;
 
+	/*
+	 * SIGHUP means two things. To a daemon, or to a run logging to a file, it
+	 * is logrotate's "reopen your log" (sshd and syslogd give it a meaning of
+	 * their own, as there is no terminal to hang up). To a foreground run
+	 * logging to its terminal it is that terminal hanging up (the window
+	 * closed, the login's ssh dropped): ssh -L and tmux's client end then,
+	 * and so does this, as on SIGTERM, rather than hold the ports unseen
+	 * with a dead stderr. As ssh does, not when SIGHUP was ignored at start
+	 * (nohup). Without a terminal (the journal, a pipe) a SIGHUP is someone's
+	 * kill -HUP: nothing to reopen, a debug line; ending there would stop a
+	 * systemd unit that Restart=on-failure does not bring back.
+	 */
+	if (!u->o->background && u->o->log_file == NULL && !u->o->use_syslog &&
+	    isatty(STDERR_FILENO)) {
+		struct sigaction	sa;
+
+		u->hup_ends = sigaction(SIGHUP, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN;
+	}
 	for (i = 0; i < 3; i++) {
 		u->ev_sig[i] = evsignal_new(u->base, sigs[i], up_signal, u);
 		if (u->ev_sig[i] != NULL)

@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #if defined(__GLIBC__)
@@ -81,22 +83,76 @@ compat_nosigpipe(int fd)
 #endif
 }
 
+/* An address as IPv6 bytes (IPv4 as ::ffff:a.b.c.d), so that both families compare alike. */
+static void
+compat_addr16(const struct sockaddr *sa, unsigned char out[16], int *port)
+{
+	memset(out, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in	*sin = (const struct sockaddr_in *)(const void *)sa;
+
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &sin->sin_addr, 4);
+		*port = ntohs(sin->sin_port);
+	} else {
+		const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+
+		memcpy(out, &sin6->sin6_addr, 16);
+		*port = ntohs(sin6->sin6_port);
+	}
+}
+
+/*
+ * Does a listener on address l keep address t (same port) from being bound?
+ * The same address; either one a wildcard of its family; [::] also covers
+ * IPv4 (dual stack, Linux's default: /proc does not say IPV6_V6ONLY).
+ */
+static int
+compat_addr_covers(const unsigned char l[16], const unsigned char t[16])
+{
+	static const unsigned char	any6[16], any4[16] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(l, t, 16) == 0 || memcmp(l, any6, 16) == 0 || memcmp(t, any6, 16) == 0 ||
+	    (memcmp(l, any4, 16) == 0 && memcmp(t, any4, 12) == 0) ||
+	    (memcmp(t, any4, 16) == 0 && memcmp(l, any4, 12) == 0);
+}
+
 #if defined(__linux__)
-/* The inode of the socket listening on port in /proc/net/FILE (state 0A), or 0. */
+/*
+ * The inode of the socket listening (state 0A) in /proc/net/FILE on an
+ * address that covers want (port included), or 0.
+ */
 static unsigned long
-compat_listen_inode(const char *file, int port)
+compat_listen_inode(const char *file, const unsigned char want[16], int port)
 {
 	FILE		*f;
-	char		 line[512], local[128];
+	char		 line[512], local[128], word[9];
+	unsigned char	 addr[16];
 	unsigned int	 lport, st;
 	unsigned long	 inode, found = 0;
+	size_t		 len, i;
+	uint32_t	 w;
 
 	if ((f = fopen(file, "re")) == NULL)
 		return 0;
 	while (found == 0 && fgets(line, sizeof line, f) != NULL) {
 		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
 		if (sscanf(line, " %*d: %127[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*u %*u %lu",
-		    local, &lport, &st, &inode) == 4 && (int)lport == port && st == 0x0A)
+		    local, &lport, &st, &inode) != 4 || (int)lport != port || st != 0x0A)
+			continue;
+		/* The kernel prints each 32-bit word of the address as it sits in memory. */
+		if ((len = strlen(local)) != 8 && len != 32)
+			continue;
+		memset(addr, 0, sizeof addr);
+		if (len == 8)
+			addr[10] = addr[11] = 0xff;
+		for (i = 0; i < len / 8; i++) {
+			memcpy(word, local + 8 * i, 8);
+			word[8] = '\0';
+			w = (uint32_t)strtoul(word, NULL, 16);
+			memcpy(addr + (len == 8 ? 12 : 4 * i), &w, 4);
+		}
+		if (compat_addr_covers(addr, want))
 			found = inode;
 	}
 	fclose(f);
@@ -105,19 +161,21 @@ compat_listen_inode(const char *file, int port)
 #endif
 
 int
-compat_port_holder(int port, char *buf, size_t len)
+compat_port_holder(const struct sockaddr *sa, char *buf, size_t len)
 {
 #if defined(__linux__)
 	DIR		*proc, *fds;
 	struct dirent	*p, *fd;
 	char		 path[600], link[128], want[64], comm[64];
+	unsigned char	 addr[16];
 	unsigned long	 inode;
 	ssize_t		 n;
 	FILE		*f;
-	int		 found = 0;
+	int		 found = 0, port;
 
-	if ((inode = compat_listen_inode("/proc/net/tcp", port)) == 0 &&
-	    (inode = compat_listen_inode("/proc/net/tcp6", port)) == 0)
+	compat_addr16(sa, addr, &port);
+	if ((inode = compat_listen_inode("/proc/net/tcp", addr, port)) == 0 &&
+	    (inode = compat_listen_inode("/proc/net/tcp6", addr, port)) == 0)
 		return 0;
 	snprintf(want, sizeof want, "socket:[%lu]", inode);
 	if ((proc = opendir("/proc")) == NULL)
@@ -150,11 +208,22 @@ compat_port_holder(int port, char *buf, size_t len)
 	closedir(proc);
 	return found;
 #else
-	(void)port;
+	(void)sa;
 	(void)buf;
 	(void)len;
 	return 0;
 #endif
+}
+
+int
+compat_addr_conflict(const struct sockaddr *a, const struct sockaddr *b)
+{
+	unsigned char	x[16], y[16];
+	int		px, py;
+
+	compat_addr16(a, x, &px);
+	compat_addr16(b, y, &py);
+	return px == py && compat_addr_covers(x, y);
 }
 
 int

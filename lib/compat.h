@@ -41,13 +41,17 @@ int	compat_tune_ssh_socket(int fd, int keepalive_idle_s, int keepalive_intvl_s,
 void	compat_nosigpipe(int fd);
 
 /*
- * Who listens on TCP port (IPv4 or IPv6)? Linux: the listening socket's
- * inode in /proc/net/tcp{,6}, then the process holding it in /proc/PID/fd
- * (only processes we may look at: our own, or all as root). Writes
- * "pid N (name)" into buf. Returns 1 if found, 0 if the system does not say
- * (another user's process, or no /proc: macOS).
+ * Who listens where sa (an AF_INET or AF_INET6 address and port) would be
+ * bound: the same address, or a wildcard covering it ([::] covers IPv4
+ * too)? Linux: the listening socket's inode in /proc/net/tcp{,6}, then the
+ * process holding it in /proc/PID/fd (only processes we may look at: our
+ * own, or all as root). Writes "pid N (name)" into buf. Returns 1 if found,
+ * 0 if the system does not say (another user's process, or no /proc: macOS).
  */
-int	compat_port_holder(int port, char *buf, size_t len);
+int	compat_port_holder(const struct sockaddr *sa, char *buf, size_t len);
+
+/* Would listeners on a and b (addresses with ports, either family) collide, by the same rule? */
+int	compat_addr_conflict(const struct sockaddr *a, const struct sockaddr *b);
 
 /* Does this CPU have AES instructions? (decides the default cipher order) */
 int	compat_cpu_has_aes(void);

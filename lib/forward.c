@@ -15,6 +15,7 @@
 #include <event2/util.h>
 
 #include "cause.h"
+#include "compat.h"
 #include "forward.h"
 #include "log.h"
 
@@ -55,17 +56,36 @@ sockaddr_is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
+/* Which of the n forwards holds a listener colliding with sa (skipping `self`)? Or NULL. */
+static const struct forward *
+forward_holder(const struct forward *fwd, size_t n, const struct forward *self,
+    const struct sockaddr *sa)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (&fwd[i] == self || fwd[i].lst.lev == NULL)
+			continue;
+		if (compat_addr_conflict((const struct sockaddr *)&fwd[i].addr, sa))
+			return &fwd[i];
+	}
+	return NULL;
+}
+
 /*
  * The loopback default (localhost, 127.0.0.1) also listens on [::1], as
  * `ssh -L` does for localhost: macOS and many resolvers try ::1 first for
  * "localhost", and http://[::1]:8080 was refused. Best effort: without IPv6
- * it is skipped; taken by another program, said once (the IPv4 one works).
+ * it is skipped; taken, said once with who has it (the IPv4 one works). The
+ * n forwards' own listeners are all bound by now: one of them with
+ * bind = ::1 on this port is named, as it is no other program.
  */
 static void
-forward_bind_v6(struct forward *f, struct event_base *base)
+forward_bind_v6(struct forward *f, struct event_base *base, const struct forward *fwd, size_t n)
 {
-	struct sockaddr_in6	sin6;
-	char			what[128];
+	const struct forward	*h;
+	struct sockaddr_in6	 sin6;
+	char			 what[128], holder[128];
 
 	memset(&sin6, 0, sizeof sin6);
 	sin6.sin6_family = AF_INET6;
@@ -78,55 +98,100 @@ forward_bind_v6(struct forward *f, struct event_base *base)
 		f->has6 = 1;
 		return;
 	}
-	if (errno == EADDRINUSE)
-		log_warn("forward %s: [::1] port %d is taken by another program: IPv6 clients of "
-		    "localhost:%d reach it, not the tunnel (127.0.0.1 is the tunnel's)", f->spec->name,
-		    f->spec->local_port, f->spec->local_port);
-	else
+	if (errno != EADDRINUSE)
 		log_debug("forward %s: no IPv6 loopback here (%s): 127.0.0.1 only", f->spec->name,
 		    strerror(errno));
+	else if ((h = forward_holder(fwd, n, f, (struct sockaddr *)&sin6)) != NULL)
+		log_warn("forward %s: [::1] port %d is forward %s's (bind %s, %s): IPv6 clients of "
+		    "localhost:%d reach forward %s, not forward %s; give one of them another "
+		    "local_port to keep them apart", f->spec->name, f->spec->local_port,
+		    h->spec->name, h->spec->bind_addr, h->spec->origin, f->spec->local_port,
+		    h->spec->name, f->spec->name);
+	else
+		log_warn("forward %s: [::1] port %d is taken by %s: IPv6 clients of localhost:%d "
+		    "reach it, not the tunnel (127.0.0.1 is the tunnel's)", f->spec->name,
+		    f->spec->local_port, compat_port_holder((struct sockaddr *)&sin6, holder,
+		    sizeof holder) ? holder : "another program", f->spec->local_port);
 }
 
-int
-forward_bind(struct forward *f, struct event_base *base, const struct forward_spec *spec,
-    forward_accept_fn fn, void *arg, char **cause)
+/* Bind f's own listener (spec->bind_addr), naming the holder when it is taken. */
+static int
+forward_bind_one(struct forward *f, struct event_base *base, const struct forward *fwd,
+    size_t n, char **cause)
 {
-	struct addrinfo	*res = NULL;
-	char		 what[128];
-	int		 rc, err, loopback;
+	const struct forward_spec	*spec = f->spec;
+	const struct forward		*h;
+	struct addrinfo			*res = NULL;
+	char				 what[128], holder[160];
+	int				 rc, err, loopback;
 
-	memset(f, 0, sizeof *f);
-	f->spec = spec;
-	f->accept_fn = fn;
-	f->arg = arg;
 	if ((rc = forward_resolve(spec, &res)) != 0) {
 		cause_set(cause, "forward %s: bad bind address '%s': %s (from %s)", spec->name,
 		    spec->bind_addr, gai_strerror(rc), spec->origin);
 		return -1;
 	}
+	if (res->ai_addrlen <= sizeof f->addr)
+		memcpy(&f->addr, res->ai_addr, res->ai_addrlen);
 	snprintf(what, sizeof what, "forward %s: accept on port %d", spec->name, spec->local_port);
 	/* A browser or a pool opens many at once: a 128 backlog made bursts wait for SYN retransmits. */
 	rc = listener_open(&f->lst, base, res->ai_addr, res->ai_addrlen, 1024, 1, what,
 	    forward_accept_cb, f);
 	err = errno;
 	loopback = sockaddr_is_loopback(res->ai_addr);
-	freeaddrinfo(res);
-	if (rc != 0) {
-		if (err == EADDRINUSE)
+	if (rc != 0 && err == EADDRINUSE) {
+		/* profile_validate refuses the same bind twice; another spelling of it lands here. */
+		if ((h = forward_holder(fwd, n, f, res->ai_addr)) != NULL)
+			cause_set(cause, "local port %d (%s, forward %s) is already in use by "
+			    "forward %s of this tunnel (bind %s, %s): give one of them another "
+			    "local_port: %s", spec->local_port, spec->bind_addr, spec->name,
+			    h->spec->name, h->spec->bind_addr, h->spec->origin, spec->origin);
+		else if (compat_port_holder(res->ai_addr, holder, sizeof holder))
+			cause_set(cause, "local port %d (%s, forward %s) is already in use by %s: "
+			    "stop it, or change the port: %s", spec->local_port, spec->bind_addr,
+			    spec->name, holder, spec->origin);
+		else
 			cause_set(cause, "local port %d (%s, forward %s) is already in use: "
 			    "stop what listens there, or change the port: %s", spec->local_port,
 			    spec->bind_addr, spec->name, spec->origin);
-		else
-			cause_set(cause, "cannot listen on %s port %d (forward %s): %s (%s)",
-			    spec->bind_addr, spec->local_port, spec->name, strerror(err),
-			    spec->origin);
+	} else if (rc != 0)
+		cause_set(cause, "cannot listen on %s port %d (forward %s): %s (%s)",
+		    spec->bind_addr, spec->local_port, spec->name, strerror(err), spec->origin);
+	freeaddrinfo(res);
+	if (rc != 0)
 		return -1;
-	}
 	if (!loopback)
 		log_warn("forward %s listens on %s port %d: reachable from other machines",
 		    spec->name, spec->bind_addr, spec->local_port);
-	if (strcmp(spec->bind_addr, "127.0.0.1") == 0)
-		forward_bind_v6(f, base);
+	return 0;
+}
+
+int
+forward_bind_all(struct forward *fwd, size_t n, struct event_base *base,
+    const struct forward_spec *specs, forward_accept_fn fn, void *arg, char **cause)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		memset(&fwd[i], 0, sizeof fwd[i]);
+		fwd[i].spec = &specs[i];
+		fwd[i].accept_fn = fn;
+		fwd[i].arg = arg;
+	}
+	/*
+	 * Every forward's own address first, the extra [::1] ones after: an
+	 * explicit bind = ::1 wins over 127.0.0.1's implicit [::1] whichever
+	 * section comes first (the other order said "already in use").
+	 */
+	for (i = 0; i < n; i++) {
+		if (forward_bind_one(&fwd[i], base, fwd, n, cause) != 0) {
+			while (i-- > 0)
+				forward_close(&fwd[i]);
+			return -1;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(fwd[i].spec->bind_addr, "127.0.0.1") == 0)
+			forward_bind_v6(&fwd[i], base, fwd, n);
 	return 0;
 }
 
@@ -149,6 +214,19 @@ forward_port_free(const struct forward_spec *spec)
 	}
 	freeaddrinfo(res);
 	return err;
+}
+
+int
+forward_port_holder(const struct forward_spec *spec, char *buf, size_t len)
+{
+	struct addrinfo	*res = NULL;
+	int		 found;
+
+	if (forward_resolve(spec, &res) != 0)
+		return 0;
+	found = compat_port_holder(res->ai_addr, buf, len);
+	freeaddrinfo(res);
+	return found;
 }
 
 void

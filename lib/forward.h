@@ -2,6 +2,7 @@
 #ifndef CONNECT_FORWARD_H
 #define CONNECT_FORWARD_H
 
+#include <sys/socket.h>
 #include <stdint.h>
 
 #include <event2/event.h>
@@ -30,24 +31,35 @@ struct forward {
 	struct listener		 lst;		/* pauses, not spins, when accept() fails */
 	struct listener		 lst6;		/* [::1] beside a 127.0.0.1 one, if has6 */
 	int			 has6;
+	struct sockaddr_storage	 addr;		/* lst's address, to name it as a holder */
 	struct forward_stats	 st;
 	forward_accept_fn	 accept_fn;
 	void			*arg;
 };
 
 /*
- * Bind spec->bind_addr:spec->local_port (reusable, close-on-exec) and start
- * accepting. Returns 0, or -1 with *cause (malloc'd) naming the port, the
- * error and, when the port is busy, where to change it (spec->origin).
+ * Set up the n forwards of specs in fwd (an array of n) and bind each
+ * spec->bind_addr:spec->local_port (reusable, close-on-exec), then the
+ * extra [::1] listener of each 127.0.0.1 one; start accepting. Returns 0,
+ * or -1 with nothing left open and *cause (malloc'd) naming the port, the
+ * error and, when the port is busy, who holds it (one of these forwards, or
+ * a process) and where to change it (spec->origin).
  */
-int	forward_bind(struct forward *f, struct event_base *base, const struct forward_spec *spec,
-	    forward_accept_fn fn, void *arg, char **cause);
+int	forward_bind_all(struct forward *fwd, size_t n, struct event_base *base,
+	    const struct forward_spec *specs, forward_accept_fn fn, void *arg, char **cause);
 
 /*
  * Could spec's local port be bound now (connect check: nothing is kept)?
  * Returns 0, or the errno of the bind (EADDRINUSE: something listens there).
  */
 int	forward_port_free(const struct forward_spec *spec);
+
+/*
+ * Who listens where spec would bind (compat_port_holder: its address, or a
+ * wildcard over it)? Writes "pid N (name)" into buf; returns 1, or 0 when
+ * the system does not say.
+ */
+int	forward_port_holder(const struct forward_spec *spec, char *buf, size_t len);
 
 /*
  * The counters status shows, written here only: a connection taken on and

@@ -106,8 +106,9 @@ log_to_file(const char *path)
 int
 log_reopen(void)
 {
-	if (!log_out_owned || log_path[0] == '\0')
-		return 0;
+	/* stderr, a stream given to log_open, or syslog (which a file opened before gave way to). */
+	if (log_syslog || !log_out_owned || log_path[0] == '\0')
+		return 1;
 	return log_to_file(log_path);
 }
 

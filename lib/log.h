@@ -21,6 +21,12 @@ void	log_open(const char *ident, enum log_level level, FILE *out);
  * previous destination stays).
  */
 int	log_to_file(const char *path);
+
+/*
+ * Open the log file again by its path (logrotate moved it). Returns 0, -1
+ * with errno (the old file stays in use), or 1 when the log is no file of
+ * ours (stderr, syslog): nothing was done.
+ */
 int	log_reopen(void);
 
 /* Write what the repeat guard still holds and close a log file of ours (at exit). */

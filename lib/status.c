@@ -36,20 +36,42 @@ status_bytes(unsigned long long n, char *buf, size_t len)
 	return buf;
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
+/*
+ * A JSON string, valid UTF-8 whatever s holds (RFC 8259 8.1: a strict parser
+ * such as Python's refuses anything else, and a name or path may be any
+ * bytes: a -F file's name is the instance's). Quotes and backslashes are
+ * escaped; C0, DEL and C1 controls as \u00XX, so a terminal that shows the
+ * JSON acts on none; valid UTF-8 passes as it is; each byte that is not part
+ * of valid UTF-8 is U+FFFD, as Go's encoding/json and Python's
+ * errors="replace" do. Not \u00XX for those: that would read back as a
+ * different, valid name (0xff as "\u00ff" is "y with diaeresis"), where
+ * U+FFFD says plainly that a byte was not text.
+ */
 static void
 json_string(struct evbuffer *out, const char *s)
 {
-	const unsigned char	*p;
+	const char	*p;
+	unsigned int	 cp;
+	size_t		 n;
 
 	evbuffer_add(out, "\"", 1);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			evbuffer_add_printf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			evbuffer_add_printf(out, "\\u%04x", *p);
-		else
+	for (p = s; *p != '\0'; p += n) {
+		unsigned char	c = (unsigned char)*p;
+
+		n = 1;
+		if (c == '"' || c == '\\')
+			evbuffer_add_printf(out, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			evbuffer_add_printf(out, "\\u%04x", c);
+		else if (c < 0x80)
 			evbuffer_add(out, p, 1);
+		else if ((n = vis_utf8_decode(p, &cp)) == 0) {
+			n = 1;
+			evbuffer_add_printf(out, "\\ufffd");
+		} else if (cp <= 0x9f)
+			evbuffer_add_printf(out, "\\u%04x", cp);
+		else
+			evbuffer_add(out, p, n);
 	}
 	evbuffer_add(out, "\"", 1);
 }
@@ -64,8 +86,9 @@ status_json(struct evbuffer *out, const char *name, pid_t pid, const struct supe
 
 	evbuffer_add_printf(out, "{\"name\":");
 	json_string(out, name);
-	evbuffer_add_printf(out, ",\"pid\":%ld,\"state\":\"%s\",\"uptime_s\":%.0f,",
-	    (long)pid, in->state_name, in->uptime_s);
+	evbuffer_add_printf(out, ",\"pid\":%ld,\"state\":", (long)pid);
+	json_string(out, in->state_name);
+	evbuffer_add_printf(out, ",\"uptime_s\":%.0f,", in->uptime_s);
 	if (in->session_age_s >= 0)
 		evbuffer_add_printf(out, "\"session_age_s\":%.0f,", in->session_age_s);
 	else
@@ -111,7 +134,7 @@ status_text(struct evbuffer *out, const char *name, pid_t pid, const struct supe
     const struct status_where *where)
 {
 	const struct forward	*f;
-	char			 a[32], b[32], lo[300], re[300], safe[1300];
+	char			 a[32], b[32], lo[300], re[300], login[600], safe[1300];
 	size_t			 i;
 
 	/* Text is what reaches a terminal: every string from outside goes through vis_str. */
@@ -124,8 +147,10 @@ status_text(struct evbuffer *out, const char *name, pid_t pid, const struct supe
 	else if (in->attempt > 0)
 		evbuffer_add_printf(out, "  attempt %d", in->attempt);
 	evbuffer_add_printf(out, "  reconnects %u\n", in->reconnects);
-	evbuffer_add_printf(out, "  %s@%s port %d", in->user != NULL ? in->user : "?",
-	    in->host != NULL ? in->host : "?", in->port);
+	snprintf(login, sizeof login, "%s@%s", in->user != NULL ? in->user : "?",
+	    in->host != NULL ? in->host : "?");
+	evbuffer_add_printf(out, "  %s port %d", vis_str(safe, sizeof safe, login),
+	    in->port);
 	if (where->profile[0] != '\0')
 		evbuffer_add_printf(out, "  profile %s", vis_str(safe, sizeof safe, where->profile));
 	if (where->log[0] != '\0')
@@ -139,8 +164,9 @@ status_text(struct evbuffer *out, const char *name, pid_t pid, const struct supe
 		f = &in->fwd[i];
 		snprintf(lo, sizeof lo, "%s:%d", f->spec->bind_addr, f->spec->local_port);
 		snprintf(re, sizeof re, "%s:%d", f->spec->remote_host, f->spec->remote_port);
+		vis_str(safe, sizeof safe, re);
 		evbuffer_add_printf(out, "  %-8s %s -> %s  open %u  total %llu  up %s  down %s\n",
-		    f->spec->name, lo, re, f->st.conns_open, (unsigned long long)f->st.conns_total,
+		    f->spec->name, lo, safe, f->st.conns_open, (unsigned long long)f->st.conns_total,
 		    status_bytes(f->st.bytes_up, a, sizeof a),
 		    status_bytes(f->st.bytes_down, b, sizeof b));
 		if (f->st.last_error[0] != '\0')

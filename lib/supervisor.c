@@ -247,22 +247,15 @@ supervisor_accept(struct forward *f, evutil_socket_t fd, void *arg)
 int
 supervisor_bind(struct supervisor *s, char **cause)
 {
-	size_t	i;
-
 	s->ev_reap = event_new(s->base, -1, 0, supervisor_reap_cb, s);
 	if (s->ev_reap == NULL) {
 		*cause = strdup("out of memory");
 		return EX_OSERR;
 	}
-	for (i = 0; i < s->p->nforwards; i++) {
-		if (forward_bind(&s->fwd[i], s->base, &s->p->forwards[i], supervisor_accept, s,
-		    cause) != 0) {
-			while (i-- > 0)
-				forward_close(&s->fwd[i]);
-			return EX_CANTCREAT;
-		}
-		s->nfwd = i + 1;
-	}
+	if (forward_bind_all(s->fwd, s->p->nforwards, s->base, s->p->forwards, supervisor_accept,
+	    s, cause) != 0)
+		return EX_CANTCREAT;
+	s->nfwd = s->p->nforwards;
 	return 0;
 }
 

@@ -4,16 +4,12 @@
 
 #include "vis.h"
 
-/*
- * Length of the valid UTF-8 sequence at p (2-4), or 0 when it is not one:
- * overlong forms, surrogates, code points past U+10FFFF, and the C1
- * controls U+0080-U+009F (some terminals act on them as on ESC [).
- */
-static size_t
-utf8_len(const unsigned char *p)
+size_t
+vis_utf8_decode(const char *s, unsigned int *cpp)
 {
-	unsigned int	cp;
-	size_t		n, i;
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned int		 cp;
+	size_t			 n, i;
 
 	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
 		n = 2;
@@ -32,7 +28,24 @@ utf8_len(const unsigned char *p)
 		cp = (cp << 6) | (p[i] & 0x3f);
 	}
 	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f)
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*cpp = cp;
+	return n;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at p (2-4) a terminal may be given, or
+ * 0: not UTF-8, or a C1 control U+0080-U+009F (some terminals act on them as
+ * on ESC [).
+ */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	unsigned int	cp;
+	size_t		n;
+
+	if ((n = vis_utf8_decode((const char *)p, &cp)) == 0 || cp <= 0x9f)
 		return 0;
 	return n;
 }

@@ -22,6 +22,14 @@
  */
 char	*vis_str(char *dst, size_t len, const char *src);
 
+/*
+ * The valid UTF-8 sequence at s: its length (2-4) with the code point in
+ * *cp, or 0 when s does not start one (ASCII, a stray or truncated byte, an
+ * overlong form, a surrogate, past U+10FFFF). C1 controls count as valid
+ * here. The one UTF-8 decoder: vis_str and the JSON of status use it.
+ */
+size_t	vis_utf8_decode(const char *s, unsigned int *cp);
+
 /* Does s need vis_str() (any byte it would change)? */
 int	vis_needed(const char *s);
 

@@ -17,7 +17,7 @@
 #
 # Function names, in order: t_init t_pass t_fail t_skip t_eq t_ok t_done t_is_root t_need_root
 # t_bg t_track t_alive t_wait_exit t_stop t_sigkill wait_log now_ms sleep_until until_ok; wait_port
-# wait_port_closed; sshd_start sshd_stop sshd_restart sshd_swap_hostkeys sshd_sessions
+# wait_port_closed has_ipv6_loopback; sshd_start sshd_stop sshd_restart sshd_swap_hostkeys sshd_sessions
 # sshd_signal_sessions sshd_fingerprint; serve_start services_start; ssh_forward_start
 # ssh_forward_stop; write_profile fwd window_capped connect_start connect_stop; rss_kb fd_count tcp_conns_to.
 
@@ -291,6 +291,12 @@ wait_port_closed() {
 		fi
 		sleep 0.1
 	done
+}
+
+# has_ipv6_loopback: true when this machine has ::1 (containers may have IPv6 off).
+has_ipv6_loopback() {
+	ip -6 addr show dev lo 2>/dev/null | grep -q '::1/128' || [ -e /proc/net/if_inet6 ] &&
+	    grep -q '^00000000000000000000000000000001' /proc/net/if_inet6
 }
 
 # ------------------------------------------------------------------ sshd

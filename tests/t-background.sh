@@ -179,6 +179,30 @@ else
 	t_fail "list ssh aliases" "$out; names: $names"
 fi
 
+# A -F file whose name is not UTF-8 (\xff\xfe) and holds a C1 control (U+009B, CSI): that name
+# reaches status --json as the name, the profile and the log path, and JSON must be valid UTF-8
+# (RFC 8259): each bad byte is U+FFFD there, the control \u009b.
+BADNAME=$(printf 'bad\377\376\302\233')
+write_profile "$T/$BADNAME.ini" "default_forwards = no" "$(fwd x "$L_X" "$P_WEB")"
+chmod 600 "$T/$BADNAME.ini"
+$CONNECT -F "$T/$BADNAME.ini" -d >"$T/bad-d.out" 2>&1
+$CONNECT status "$BADNAME" --json >"$T/bad.json" 2>&1
+$CONNECT status --json >"$T/all.json" 2>&1
+$CONNECT stop "$BADNAME" >/dev/null 2>&1
+got=$(python3 -c 'import json, sys
+for f in sys.argv[1:]:
+    j = json.loads(open(f, "rb").read().decode("utf-8"))
+    for o in j if isinstance(j, list) else [j]:
+        if o["name"].startswith("bad"):
+            print(ascii(o["name"]), o["profile"].endswith("/bad\ufffd\ufffd\x9b.ini"), o["state"])
+' "$T/bad.json" "$T/all.json" 2>&1 | tr '\n' ' ')
+if [ "$got" = "'bad\\ufffd\\ufffd\\x9b' True ready 'bad\\ufffd\\ufffd\\x9b' True ready " ] &&
+    grep -q '"name":"bad\\ufffd\\ufffd\\u009b"' "$T/bad.json"; then
+	t_pass "status --json of a -F name that is not UTF-8: valid JSON, U+FFFD per bad byte, \\u009b"
+else
+	t_fail "status --json invalid UTF-8" "python: $got; $(od -c "$T/bad.json" | head -5); -d: $(cat "$T/bad-d.out")"
+fi
+
 # ---------------------------------------------------------------- control socket: other uids
 if t_is_root && command -v setpriv >/dev/null 2>&1; then
 	# Open the directories up (as a careless setup would): the uid check must still refuse.
@@ -208,6 +232,41 @@ if wait_log "$RUN/st.log" "log reopened" 5 && t_alive "$PID"; then
 	t_pass "SIGHUP reopens the log file (logrotate)"
 else
 	t_fail "SIGHUP" "no new log: $(ls "$RUN")"
+fi
+# In the foreground logging to stderr there is no file to reopen: not "log reopened" (it said so),
+# a debug line, and the tunnel goes on. On a terminal a SIGHUP is the terminal hanging up: the run
+# ends as on SIGTERM (exit 0, runtime files gone), as ssh -L does.
+write_profile "$T/hup.ini" "default_forwards = no" "$(fwd web "$L_Y" "$P_WEB")"
+connect_start -v -F "$T/hup.ini"
+wait_log "$T/connect.log" "connected to" 15
+kill -HUP "$CONNECT_PID"
+wait_log "$T/connect.log" "SIGHUP" 5
+w=$(get "$L_Y")
+if ! grep -q "log reopened" "$T/connect.log" &&
+    grep -q "debug: .*SIGHUP: logging to stderr, no log file to reopen" "$T/connect.log" &&
+    t_alive "$CONNECT_PID" && [ "$w" = "service web" ]; then
+	t_pass "SIGHUP in the foreground to stderr (no terminal): a debug line, not 'log reopened'; it goes on"
+else
+	t_fail "SIGHUP foreground stderr" "web '$w': $(grep -a HUP "$T/connect.log" | tail -3)"
+fi
+connect_stop >/dev/null
+if command -v script >/dev/null 2>&1; then
+	sleep 60 | script -qec "$CONNECT -F $T/hup.ini" /dev/null >"$T/hup-tty.out" 2>&1 &
+	HS=$!
+	t_track $HS
+	wait_log "$T/hup-tty.out" "connected to" 15
+	HP=$(pgrep -f -- "^$CONNECT -F $T/hup.ini")
+	[ -n "$HP" ] && kill -HUP $HP
+	t_wait_exit $HS 10 >/dev/null
+	if [ -n "$HP" ] && ! t_alive "$HP" && grep -q "stopping: hangup" "$T/hup-tty.out" &&
+	    [ ! -e "$RUN/hup.pid" ] && ! grep -q "log reopened" "$T/hup-tty.out"; then
+		t_pass "SIGHUP in the foreground on a terminal: the terminal hung up, the run ends (as ssh -L)"
+	else
+		t_fail "SIGHUP foreground terminal" "pid '$HP' $(t_alive "$HP" && echo alive): $(tail -3 "$T/hup-tty.out")"
+		[ -n "$HP" ] && kill -TERM $HP 2>/dev/null
+	fi
+else
+	t_skip "SIGHUP in the foreground on a terminal" "script(1) is not installed"
 fi
 
 # ---------------------------------------------------------------- the daemon survives sshd

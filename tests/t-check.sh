@@ -94,6 +94,30 @@ else
 	t_fail "check: local port in use" "exit $RC:"
 	sed 's/^/  | /' "$T/taken.out"
 fi
+# The holder of the very address: with 127.0.0.1:PORT still tnet's and [::1]:PORT another program's,
+# a forward with bind = ::1 names the second (by port alone the first was named).
+if has_ipv6_loopback; then
+	t_bg python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET6)
+s.bind(("::1", int(sys.argv[1])))
+s.listen(1)
+print("listening", flush=True)
+time.sleep(60)' "$L_TAKEN" >"$T/v6hold.out" 2>&1
+	V6PID=$T_LASTPID
+	write_profile "$T/v6.ini" "default_forwards = no" "$(fwd web "$L_TAKEN" "$P_WEB" "bind = ::1")"
+	listening=$(wait_log "$T/v6hold.out" listening 10 && echo yes)
+	check_run v6taken -F "$T/v6.ini"
+	if [ "$listening" = yes ] && [ "$RC" = 73 ] &&
+	    grep -q "port web .*FAIL .*::1:$L_TAKEN is in use by pid $V6PID (python" "$T/v6taken.out"; then
+		t_pass "check: the holder of the forward's own address is named ([::1], not 127.0.0.1's)"
+	else
+		t_fail "check: holder of [::1]" "listening '$listening' ($(cat "$T/v6hold.out")), exit $RC:"
+		sed 's/^/  | /' "$T/v6taken.out"
+	fi
+	t_stop "$V6PID" >/dev/null
+else
+	t_skip "check: the holder of [::1]" "no IPv6 loopback on this machine"
+fi
 t_stop "$TAKER" >/dev/null
 
 # --- the all-good case, twice: a new host key (accept-new), then a recorded one (strict) ------

@@ -50,8 +50,7 @@ done
 [ $ok = 1 ] && t_pass "three forwards reach three distinct services" || t_fail "three forwards reach three distinct services" "$why"
 
 # The loopback default listens on [::1] too, as ssh -L does for localhost (macOS tries ::1 first).
-if ip -6 addr show dev lo 2>/dev/null | grep -q '::1/128' || [ -e /proc/net/if_inet6 ] &&
-    grep -q '^00000000000000000000000000000001' /proc/net/if_inet6; then
+if has_ipv6_loopback; then
 	got=$(curl -s -m 10 "http://[::1]:$L_WEB/")
 	gl=$(curl -s -m 10 "http://localhost:$L_FILES/")
 	if [ "$got" = "service web" ] && [ "$gl" = "service files" ]; then

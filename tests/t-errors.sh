@@ -13,8 +13,8 @@ README=$TOP/README.md
 TABLE=${1:-}
 
 sshd_start || { t_fail sshd "the test sshd did not start"; t_done; }
-set -- $("$TNET" freeport 4)
-P_WEB=$1 L_BUSY=$2 P_DEAD=$3 L_X=$4
+set -- $("$TNET" freeport 5)
+P_WEB=$1 L_BUSY=$2 P_DEAD=$3 L_X=$4 L_V6=$5
 serve_start --http "$P_WEB:web" || { t_fail services "did not start"; t_done; }
 export XDG_CONFIG_HOME="$T/cfg" XDG_RUNTIME_DIR="$T/run"
 mkdir -p "$T/cfg/connect" "$T/run" && chmod 700 "$T/run"
@@ -31,7 +31,7 @@ norm() {
 	    -e "s/\([^0-9]\)$SSHD_PORT\([^0-9]\)/\12222\2/g" -e "s/\([^0-9]\)$SSHD_PORT\$/\12222/" \
 	    -e "s/\([^0-9]\)$L_BUSY\([^0-9]\)/\18080\2/g" -e "s/\([^0-9]\)$P_DEAD\([^0-9]\)/\19999\2/g" \
 	    -e "s/\([^0-9]\)$P_WEB\([^0-9]\)/\18080\2/g" \
-	    -e 's/SHA256:[A-Za-z0-9+\/]*/SHA256:.../g' -e 's/(pid [0-9]*)/(pid N)/g' -e 's/channel [0-9]* error/channel N error/'
+	    -e 's/SHA256:[A-Za-z0-9+\/]*/SHA256:.../g' -e 's/(pid [0-9]*)/(pid N)/g' -e 's/pid [0-9]* (/pid N (/g' -e 's/channel [0-9]* error/channel N error/'
 }
 
 # studio LINES...: write the profile s.ini (mode 600): the test sshd, key and known_hosts, LINES
@@ -150,4 +150,34 @@ try n4 69 "-d: remote service not listening" $CONNECT -d --wait 6 s
 studio "[reconnect]" "max_tries = 2" "backoff_max = 250ms"
 sed -i "s/^port = .*/port = $P_DEAD/" "$P"
 try n5 69 "sshd not reachable, max_tries = 2" $CONNECT s
+
+# One port, two forwards: a on the default 127.0.0.1 (which listens on [::1] too, as ssh -L does for
+# localhost) and b with bind = ::1. Whichever comes first in the profile, both work and the log names
+# forward b as the one [::1] belongs to, not "another program" (and not "already in use", a's own
+# [::1] listener, when a came first). Not a row of the table: nothing fails.
+if has_ipv6_loopback; then
+	for order in "a b" "b a"; do
+		set -- $order
+		write_profile "$P" "default_forwards = no" "$(fwd "$1" "$L_V6" "$P_WEB" \
+		    "$([ "$1" = b ] && echo 'bind = ::1')")" "$(fwd "$2" "$L_V6" "$P_WEB" \
+		    "$([ "$2" = b ] && echo 'bind = ::1')")"
+		chmod 600 "$P"
+		n=$(wc -l <"$T/connect.log" 2>/dev/null || echo 0)
+		connect_start s
+		wait_log "$T/connect.log" "connected to|error" 15 "$n"
+		g4=$(curl -s -m 5 "http://127.0.0.1:$L_V6/") g6=$(curl -s -g -m 5 "http://[::1]:$L_V6/")
+		alive=$(t_alive "$CONNECT_PID" && echo yes)
+		connect_stop >/dev/null
+		out=$(tail -n +"$((n + 1))" "$T/connect.log" | norm)
+		if [ "$alive" = yes ] && [ "$g4" = "service web" ] && [ "$g6" = "service web" ] &&
+		    echo "$out" | grep -q "warn: forward a: \[::1\] port $L_V6 is forward b's (bind ::1, ~/.config/connect/s.ini:[0-9]* (key local_port in \[forward b\])): IPv6 clients of localhost:$L_V6 reach forward b, not forward a; give one of them another local_port to keep them apart" &&
+		    ! echo "$out" | grep -q "another program\|already in use"; then
+			t_pass "forwards $1, $2 on one port (127.0.0.1 and bind = ::1): both work, the log names forward b"
+		else
+			t_fail "forwards $1, $2 on one port" "alive '$alive', 127.0.0.1 '$g4', [::1] '$g6': $out"
+		fi
+	done
+else
+	t_skip "two forwards on one port, 127.0.0.1 and ::1" "no IPv6 loopback on this machine"
+fi
 t_done

@@ -1,6 +1,7 @@
 /*
  * unit-pressure.c: tables for what must hold under pressure and hostile
- * input: text from outside made printable (vis.c), the log's repeat guard
+ * input: text from outside made printable (vis.c) and valid JSON
+ * (status.c), the log's repeat guard
  * (log.c), the TCP timers of a long keepalive (session.c), a control client
  * whose instance vanished (control.c), and a start racing a reader's shared
  * lock on a stale pid file (instance.c).
@@ -24,6 +25,7 @@
 #include "instance.h"
 #include "log.h"
 #include "session.h"
+#include "status.h"
 #include "unit.h"
 #include "vis.h"
 
@@ -64,6 +66,69 @@ test_vis(void)
 	vis_str(small, sizeof small, "ab\033\033");
 	UNIT_CHECK("vis_str cuts at a whole escape", strcmp(small, "ab\\x1b") == 0, "got \"%s\"",
 	    small);
+}
+
+/* Is s valid UTF-8 without a raw control byte (C0, DEL, C1)? What a strict JSON parser takes. */
+static int
+json_clean(const char *s)
+{
+	unsigned int	cp;
+	size_t		n;
+
+	while (*s != '\0') {
+		if ((unsigned char)*s < 0x80) {
+			if ((unsigned char)*s < 0x20 || *s == 0x7f)
+				return 0;
+			s++;
+		} else if ((n = vis_utf8_decode(s, &cp)) == 0 || cp <= 0x9f)
+			return 0;
+		else
+			s += n;
+	}
+	return 1;
+}
+
+/* status --json: every string from outside (names, paths, errors, the login) valid UTF-8. */
+static void
+test_status_json(void)
+{
+	struct supervisor_info	 in;
+	struct status_where	 where = { "/p/bad\xff\xfe.ini", "/run/bad\xff\xfe.log" };
+	struct evbuffer		*b = evbuffer_new();
+	char			 out[2048];
+	size_t			 n;
+
+	memset(&in, 0, sizeof in);
+	in.state_name = "ready";
+	in.session_age_s = -1;
+	in.last_error = "banner SSH-1.5-\033]0;x\007 \xc2\x9b \xc0\xaf caf\xc3\xa9 \xe2\x82";
+	in.user = "s_\xff";
+	in.host = "h\"q\\";
+	in.port = 22;
+	status_format(b, "bad\xff\xfe", 1, &in, &where, 1);
+	n = evbuffer_get_length(b);
+	if (n >= sizeof out)
+		n = sizeof out - 1;
+	evbuffer_remove(b, out, n);
+	out[n] = '\0';
+	UNIT_CHECK("status --json is valid UTF-8, no raw control", json_clean(out), "got %s", out);
+	UNIT_CHECK("status --json: U+FFFD for each bad byte of a name",
+	    strstr(out, "\"name\":\"bad\\ufffd\\ufffd\"") != NULL, "got %s", out);
+	UNIT_CHECK("status --json: the profile and log paths too",
+	    strstr(out, "\"profile\":\"/p/bad\\ufffd\\ufffd.ini\"") != NULL &&
+	    strstr(out, "\"log\":\"/run/bad\\ufffd\\ufffd.log\"") != NULL, "got %s", out);
+	UNIT_CHECK("status --json: controls as \\u00XX (C1 too), UTF-8 kept, cut sequence U+FFFD",
+	    strstr(out, "SSH-1.5-\\u001b]0;x\\u0007 \\u009b \\ufffd\\ufffd caf\xc3\xa9 "
+	    "\\ufffd\\ufffd\"") != NULL, "got %s", out);
+	UNIT_CHECK("status --json: the login escaped",
+	    strstr(out, "\"login\":\"s_\\ufffd@h\\\"q\\\\:22\"") != NULL, "got %s", out);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	status_format_stopped(b, "x\xf5\x80");
+	n = evbuffer_remove(b, out, sizeof out - 1);
+	out[n > 0 ? n : 0] = '\0';
+	UNIT_CHECK("status --json of a stopped name", strcmp(out,
+	    "{\"name\":\"x\\ufffd\\ufffd\",\"state\":\"stopped\"}") == 0, "got %s", out);
+	evbuffer_free(b);
 }
 
 /* Read the whole file at path into buf (NUL-terminated). Returns the length, or -1. */
@@ -307,6 +372,7 @@ void
 unit_pressure(const char *dir)
 {
 	test_vis();
+	test_status_json();
 	test_log_repeats(dir);
 	test_log_keyed(dir);
 	test_tcp_timers();
