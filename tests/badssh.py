@@ -7,6 +7,9 @@
 #       packet, ignoring the channel window. It stops on a channel once the client closes it
 #       (--ignore-close: it never answers that CLOSE and goes on sending). One line per
 #       channel: "channel K: closed by the client after B bytes" or "channel K: sent B bytes".
+#   badssh.py serve PORT HOSTKEY --open-flood N
+#       Instead, once the client is in: N CHANNEL_OPEN (forwarded-tcpip, 60 KB of addresses each)
+#       towards the client, which opened no remote forward; then "opens: N sent, R refused".
 #   badssh.py clients PORT --conns C --secs S
 #       C connections to 127.0.0.1:PORT that never read (a 4 KiB receive buffer); each is
 #       watched for a reset, a close or data, for at most S seconds, then one line:
@@ -22,13 +25,21 @@ import threading
 import time
 
 
-def serve(port, hostkey, nbytes, ignore_close):
+def serve(port, hostkey, nbytes, ignore_close, flood):
     import paramiko
-    from paramiko.common import cMSG_CHANNEL_DATA, MSG_CHANNEL_CLOSE
+    from paramiko.common import cMSG_CHANNEL_DATA, cMSG_CHANNEL_OPEN, MSG_CHANNEL_CLOSE
+    from paramiko.common import MSG_CHANNEL_OPEN_FAILURE
     from paramiko.message import Message
 
     key = paramiko.Ed25519Key.from_private_key_file(hostkey)
     closed = {}  # channel id -> a CLOSE came from the client
+
+    refused = [0]  # our channel opens the client refused (we make no other)
+
+    def count_failure(t, m):
+        refused[0] += 1
+
+    paramiko.Transport._handler_table[MSG_CHANNEL_OPEN_FAILURE] = count_failure
 
     if ignore_close:
         # The client's CLOSE is noted, never answered: its channel stays open on our side.
@@ -75,7 +86,30 @@ def serve(port, hostkey, nbytes, ignore_close):
     def session(sock):
         t = paramiko.Transport(sock)
         t.add_server_key(key)
-        t.start_server(server=Server())
+        try:
+            t.start_server(server=Server())
+        except Exception:
+            return  # a probe of the port (wait_port) sends no banner
+        if flood > 0:
+            while t.is_active() and not t.is_authenticated():
+                time.sleep(0.05)
+            big = "h" * 30000
+            for i in range(flood):
+                m = Message()
+                m.add_byte(cMSG_CHANNEL_OPEN)
+                m.add_string("forwarded-tcpip")
+                m.add_int(1000 + i)
+                m.add_int(65536)
+                m.add_int(32768)
+                m.add_string(big)
+                m.add_int(80)
+                m.add_string(big)
+                m.add_int(1)
+                t._send_user_message(m)
+            deadline = time.monotonic() + 20
+            while refused[0] < flood and t.is_active() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            print("opens: %d sent, %d refused" % (flood, refused[0]), flush=True)
         while t.is_active():
             chan = t.accept(1)
             if chan is not None:
@@ -137,7 +171,8 @@ def main(argv):
         return 0
     if len(argv) >= 4 and argv[1] == "serve":
         nbytes = int(argv[argv.index("--bytes") + 1]) if "--bytes" in argv else 1 << 26
-        serve(int(argv[2]), argv[3], nbytes, "--ignore-close" in argv)
+        flood = int(argv[argv.index("--open-flood") + 1]) if "--open-flood" in argv else 0
+        serve(int(argv[2]), argv[3], nbytes, "--ignore-close" in argv, flood)
         return 0
     if len(argv) >= 3 and argv[1] == "clients":
         conns = int(argv[argv.index("--conns") + 1]) if "--conns" in argv else 1
@@ -145,6 +180,7 @@ def main(argv):
         clients(int(argv[2]), conns, secs)
         return 0
     sys.stderr.write("usage: badssh.py serve PORT HOSTKEY --bytes N [--ignore-close]\n"
+                     "       badssh.py serve PORT HOSTKEY --open-flood N\n"
                      "       badssh.py clients PORT --conns C --secs S\n"
                      "       badssh.py check\n")
     return 64

@@ -6,7 +6,8 @@
 # holds more than a window's worth (lib/conn.h CONN_HELD_MAX), reset its client and say why in
 # the log. libssh 0.11 and later drop such data themselves (their "Window exceeded"): there only
 # the memory bound is checked. A second server also ignores connect's CLOSE and goes on sending
-# to the closed channel (libssh keeps a closed channel until the server's CLOSE comes). Skips when
+# to the closed channel (libssh keeps a closed channel until the server's CLOSE comes); a third
+# opens 3000 channels towards connect, which must refuse each (libssh would queue them). Skips when
 # no python3 with paramiko is found (Debian python3-paramiko; tests/deps.sh installs it; PYTHON=
 # names the interpreters to try).
 . "$(dirname "$0")/lib.sh"
@@ -112,6 +113,38 @@ run() {
 	mv "$T/connect.log" "$T/$_name.log"
 }
 
+# flood: the server opens 3000 channels towards connect (forwarded-tcpip, 60 KB of addresses each),
+# which asked for none. libssh queues each such request, unanswered, for ssh_message_get(), which
+# connect never calls: 170 MB before the fix. Each must be refused at once.
+flood() {
+	set -- $($TNET freeport 2)
+	SSHD_PORT=$1
+	t_bg "$PY" "$BADSSH" serve "$SSHD_PORT" "$T/hostkey" --open-flood 3000 >"$T/flood.srv" 2>&1
+	_srv=$T_LASTPID
+	wait_port "$SSHD_PORT" 10 || { t_fail "flood: server" "$(tail -n 3 "$T/flood.srv")"; return 1; }
+	write_profile "$T/flood.ini" "default_forwards = no" "$(fwd flood "$2" 9)"
+	connect_start -F "$T/flood.ini" -v
+	wait_log "$T/connect.log" "connected to" 30 ||
+	    { t_fail "flood: connects" "$(tail -n 3 "$T/connect.log")"; return 1; }
+	_base=$(rss_kb "$CONNECT_PID")
+	wait_log "$T/flood.srv" "^opens:" 60
+	_grow=$(( $(rss_kb "$CONNECT_PID") - _base ))
+	echo "flood: $ver: RSS grew $_grow kB; $(grep '^opens:' "$T/flood.srv")" >&2
+	t_eq "flood: 3000 channel opens towards connect are refused ($ver)" \
+	    "$(grep '^opens:' "$T/flood.srv")" "opens: 3000 sent, 3000 refused"
+	if [ -n "${VALGRIND:-}" ]; then
+		t_skip "flood: RSS bounded" "under valgrind"
+	elif [ "$_grow" -lt 32768 ]; then
+		t_pass "flood: RSS grew $_grow kB (< 32 MiB; 170 MB when they were kept)"
+	else
+		t_fail "flood: RSS bounded" "grew $_grow kB (limit 32768)"
+	fi
+	connect_stop TERM 10 || t_fail "flood: connect stops" "exit $?"
+	t_stop "$_srv" TERM 5 >/dev/null
+	mv "$T/connect.log" "$T/flood.log"
+}
+
 run abuse
 run abuse-noclose --ignore-close
+flood
 t_done
