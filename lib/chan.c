@@ -96,13 +96,37 @@ chan_forget(struct chan *c)
 	c->sess = NULL;
 }
 
+/*
+ * Data for a channel we freed, until the server's CLOSE comes: dropped.
+ * Without a callback libssh (up to 0.10) buffers it, window or not: a
+ * server that ignores both the window and our CLOSE would grow it forever.
+ */
+static int
+chan_discard_cb(ssh_session ssh, ssh_channel ch, void *data, uint32_t len, int is_stderr,
+    void *arg)
+{
+	(void)ssh;
+	(void)ch;
+	(void)data;
+	(void)is_stderr;
+	(void)arg;
+	return (int)len;
+}
+
+/* Never freed, no userdata: safe for libssh to call whenever the CLOSE comes, or never. */
+static struct ssh_channel_callbacks_struct chan_discard_cbs = {
+	.size = sizeof(struct ssh_channel_callbacks_struct),
+	.channel_data_function = chan_discard_cb,
+};
+
 void
 chan_free(struct chan *c)
 {
 	if (c->ch == NULL)
 		return;
-	/* Callbacks off first: libssh keeps the channel until the server's CLOSE arrives. */
+	/* Ours off first: libssh keeps the channel until the server's CLOSE arrives. */
 	ssh_remove_channel_callbacks(c->ch, &c->cbs);
+	ssh_set_channel_callbacks(c->ch, &chan_discard_cbs);
 	if (!c->remote_closed && ssh_channel_is_open(c->ch))
 		ssh_channel_close(c->ch);
 	ssh_channel_free(c->ch);

@@ -60,6 +60,7 @@ struct conn {
 	int		 eof_sent;	/* ... and we passed that on as channel EOF */
 	int		 local_shut;	/* we shut the client's read side down (shutdown SHUT_WR) */
 	int		 down_blocked;	/* libssh holds channel data we had no room for */
+	size_t		 held;		/* ... this much, at the last data callback */
 	int		 open_failed;	/* the server refused the channel */
 	struct evbuffer	*pending;	/* client bytes not in the channel yet (waiting, rekey) */
 	uint64_t	 up, down;
@@ -165,6 +166,7 @@ conn_channel_data(void *arg, void *data, uint32_t len)
 	have = evbuffer_get_length(out);
 	if (have >= CONN_DOWN_HIGH) {
 		c->down_blocked = 1;
+		c->held = len;
 		return 0;
 	}
 	/*
@@ -192,6 +194,7 @@ conn_channel_data(void *arg, void *data, uint32_t len)
 	n += sent;
 	conn_count(c, 0, (uint64_t)n);
 	c->down_blocked = n < len;
+	c->held = len - n;	/* len is all libssh holds: what we leave stays there */
 	return (int)n;
 }
 
@@ -741,6 +744,23 @@ conn_grow_window(struct conn *c)
 	session_kick(c->sess);	/* the adjust is queued: get it sent */
 }
 
+/*
+ * A server that sends past the window makes libssh (up to 0.10) hold more
+ * than any window we granted: end that conn (its client sees a reset) before
+ * it costs more memory. Returns 1 if it did.
+ */
+static int
+conn_check_overrun(struct conn *c)
+{
+	if (c->held <= CONN_HELD_MAX)
+		return 0;
+	/* One text per forward, whatever the conn: the log's repeat guard folds a burst. */
+	log_warn("forward %s: the server ignores the channel window (it sent more than %d MiB to a "
+	    "client that is not reading): connection reset", c->fwd->spec->name, CONN_HELD_MAX >> 20);
+	conn_finish(c, "the server sent past the channel window");
+	return 1;
+}
+
 void
 conn_step(struct conn *c, int *opens_left)
 {
@@ -755,6 +775,8 @@ conn_step(struct conn *c, int *opens_left)
 		}
 		break;
 	case CONN_OPEN:
+		if (conn_check_overrun(c))
+			break;
 		conn_push_up(c);
 		if (c->down_blocked && c->bev != NULL &&
 		    evbuffer_get_length(bufferevent_get_output(c->bev)) < CONN_DOWN_LOW)

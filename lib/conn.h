@@ -46,6 +46,14 @@ struct session;
  * that stops reading stops the top-ups: libssh then holds at most this much.
  */
 #define CONN_WINDOW		(8 * 1024 * 1024)
+/*
+ * The most libssh may hold of a channel's data for a server that keeps to
+ * the window: one window (CONN_WINDOW, and the 1,280,000 bytes libssh up to
+ * 0.10 re-grants on a read whatever it still holds). Up to 0.10 libssh
+ * keeps data sent past the window (to 256 MiB a channel, then drops it):
+ * a channel whose server sends more is closed, its client reset.
+ */
+#define CONN_HELD_MAX		(CONN_WINDOW + 2 * 1024 * 1024)
 
 enum conn_state {
 	CONN_HELD = 0,	/* accepted while no session is ready: waiting */

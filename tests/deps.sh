@@ -43,6 +43,8 @@ need curl 'command -v curl'
 need iperf3 'command -v iperf3'
 need wrk 'command -v wrk'
 need procps 'command -v ps'
+# t-window-abuse's hostile server; a python3 first in PATH (pyenv) may lack Debian's modules.
+need python3-paramiko "python3 -c 'import paramiko' || /usr/bin/python3 -c 'import paramiko'"
 for _extra in "$@"; do
 	case $_extra in
 	fuzz)
