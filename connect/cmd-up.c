@@ -30,6 +30,7 @@
 #include "instance.h"
 #include "log.h"
 #include "notify.h"
+#include "paths.h"
 #include "status.h"
 #include "supervisor.h"
 
@@ -45,6 +46,9 @@ struct up {
 	int			 ready_fd;	/* -d: pipe to the waiting parent, -1 once told */
 	int			 ready;		/* the verification has reported */
 	int			 said_urls;	/* the URLs were logged (foreground) */
+	int			*inherited;	/* -d: the caller's fds (>= 3), closed in the daemon */
+	int			 ninherited;
+	char			 log_abs[PATH_MAX];	/* --log made absolute (the daemon is in /) */
 };
 
 /*
@@ -465,6 +469,7 @@ up_daemonize(struct up *u)
 	int		 fd;
 
 	char		*cause = NULL;
+	int		 i;
 
 	if (setsid() == -1 || event_reinit(u->base) != 0) {
 		up_tell_parent(u, EX_OSERR, "cannot detach (setsid/event_reinit)");
@@ -493,6 +498,17 @@ up_daemonize(struct up *u)
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
+	/*
+	 * Let go of what the caller gave us: a pipe's write end held here keeps
+	 * its reader from ever seeing EOF (`connect -d x 3>&1 | cat` would never
+	 * return), and the launch directory could never be unmounted. These
+	 * numbers were open when we started and we never closed them, so none
+	 * of them is one of ours.
+	 */
+	for (i = 0; i < u->ninherited; i++)
+		(void)close(u->inherited[i]);
+	if (chdir("/") == -1)
+		log_warn("cannot change to /: %s", strerror(errno));
 	log_info("started in the background (pid %ld)", (long)getpid());
 	return 0;
 }
@@ -510,6 +526,11 @@ cmd_up_exec(struct cmd_opts *o)
 	memset(&u, 0, sizeof u);
 	u.o = o;
 	u.ready_fd = -1;
+	/* What we inherited, before we open anything (profile, lock, listeners) of our own. */
+	if (o->background && (u.ninherited = compat_open_fds(STDERR_FILENO + 1, &u.inherited)) < 0) {
+		fprintf(stderr, "connect: out of memory\n");
+		return EX_OSERR;
+	}
 	if (o->argc > 1) {
 		fprintf(stderr, "connect: one profile at a time (got '%s' and '%s')\n", o->argv[0],
 		    o->argv[1]);
@@ -538,6 +559,16 @@ cmd_up_exec(struct cmd_opts *o)
 		goto out;
 	}
 	up_startup_signals(&u);
+	/* A relative --log must name the same file after the daemon's chdir("/") and on SIGHUP. */
+	if (o->log_file != NULL) {
+		if (paths_absolute(o->log_file, u.log_abs, sizeof u.log_abs) == NULL) {
+			fprintf(stderr, "connect: --log %s: path too long, or the current directory "
+			    "cannot be named\n", o->log_file);
+			rc = EX_CANTCREAT;
+			goto out;
+		}
+		o->log_file = u.log_abs;
+	}
 	compat_tune_malloc();
 	log_route_libraries();
 	if (o->log_file != NULL && !o->background && log_to_file(o->log_file) != 0) {
@@ -602,6 +633,7 @@ out:
 	up_free(&u);
 	free(cause);
 	free(p);
+	free(u.inherited);
 	ssh_finalize();
 	return rc;
 }

@@ -742,6 +742,34 @@ else
 	t_fail "stop during start-up" "${bad#; }"
 fi
 
+# ---------------------------------------------------------------- -d lets go of the caller's fds, cwd
+# The daemon must not hold what it inherited (fd 3 here is the pipe to cat: cat would never see EOF
+# and the caller never return), nor its launch directory; a relative --log still names the file in
+# the directory it was given in (SIGHUP reopens it there).
+mkdir -p "$T/wd"
+(cd "$T/wd" && $CONNECT -d --log rel.log st 3>&1 7>fd7 | cat >"$T/fdcat.out") &
+FDJ=$!
+t_track $FDJ
+t_wait_exit $FDJ 30
+rc=$?
+PID=$(cat "$RUN/st.pid" 2>/dev/null)
+cwd=$(readlink "/proc/$PID/cwd" 2>/dev/null)
+held=$(ls -l "/proc/$PID/fd" 2>/dev/null | grep -c "$T/wd/fd7")
+if [ $rc = 0 ] && grep -q "ready (pid $PID)" "$T/fdcat.out" && [ "$cwd" = / ] && [ "$held" = 0 ]
+then
+	t_pass "-d: the caller returns though fd 3 is a pipe; the daemon holds no inherited fd, cwd /"
+else
+	t_fail "-d fds and cwd" "exit $rc: $(cat "$T/fdcat.out"); cwd '$cwd'; fd7 held $held times"
+fi
+mv "$T/wd/rel.log" "$T/wd/rel.log.1" 2>/dev/null
+kill -HUP "$PID" 2>/dev/null
+if wait_log "$T/wd/rel.log" "log reopened" 5; then
+	t_pass "-d --log RELATIVE: SIGHUP reopens it in the launch directory, not in /"
+else
+	t_fail "-d relative --log" "$(ls "$T/wd")"
+fi
+$CONNECT stop st >/dev/null 2>&1
+
 # ---------------------------------------------------------------- a full runtime directory
 # The pid file is whole or absent: on a full tmpfs (root: a private mount namespace) -d says "disk
 # full" and leaves no empty pid file behind.

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "control.h"
 #include "instance.h"
 #include "log.h"
@@ -319,6 +320,31 @@ test_instance_pid_whole(const char *dir)
 	rmdir(runtime);
 }
 
+/* compat_open_fds lists what is open (a pipe's two ends) and not what was closed. */
+static void
+test_open_fds(void)
+{
+	int	p[2], *fds = NULL, n, i, seen0 = 0, seen1 = 0, low = 1;
+
+	if (pipe(p) != 0) {
+		UNIT_FAIL("compat_open_fds: pipe", "%s", strerror(errno));
+		return;
+	}
+	close(p[1]);
+	n = compat_open_fds(3, &fds);
+	for (i = 0; i < n; i++) {
+		seen0 += fds[i] == p[0];
+		seen1 += fds[i] == p[1];
+		if (fds[i] < 3 || (i > 0 && fds[i] <= fds[i - 1]))
+			low = 0;
+	}
+	UNIT_CHECK("compat_open_fds: the open end listed once, the closed one not, >= 3, ascending",
+	    n > 0 && seen0 == 1 && seen1 == 0 && low, "n %d, read end %d, write end %d", n, seen0,
+	    seen1);
+	free(fds);
+	close(p[0]);
+}
+
 void
 unit_pressure(const char *dir)
 {
@@ -328,4 +354,5 @@ unit_pressure(const char *dir)
 	test_control_sigpipe();
 	test_instance_reader(dir);
 	test_instance_pid_whole(dir);
+	test_open_fds();
 }
