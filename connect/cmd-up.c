@@ -526,11 +526,7 @@ cmd_up_exec(struct cmd_opts *o)
 	memset(&u, 0, sizeof u);
 	u.o = o;
 	u.ready_fd = -1;
-	/* What we inherited, before we open anything (profile, lock, listeners) of our own. */
-	if (o->background && (u.ninherited = compat_open_fds(STDERR_FILENO + 1, &u.inherited)) < 0) {
-		fprintf(stderr, "connect: out of memory\n");
-		return EX_OSERR;
-	}
+	u.inst.pid_fd = -1;	/* not ours: instance_release at out must not close fd 0 */
 	if (o->argc > 1) {
 		fprintf(stderr, "connect: one profile at a time (got '%s' and '%s')\n", o->argv[0],
 		    o->argv[1]);
@@ -538,6 +534,12 @@ cmd_up_exec(struct cmd_opts *o)
 	}
 	if ((p = u.p = calloc(1, sizeof *p)) == NULL)
 		return EX_OSERR;
+	/* What we inherited, before we open anything (profile, lock, listeners) of our own. */
+	if (o->background && (u.ninherited = compat_open_fds(STDERR_FILENO + 1, &u.inherited)) < 0) {
+		fprintf(stderr, "connect: out of memory\n");
+		rc = EX_OSERR;
+		goto out;
+	}
 	if ((rc = cmd_load_profile(o, o->argc > 0 ? o->argv[0] : NULL, p)) != 0)
 		goto out;
 	if (instance_init(&u.inst, p->name, &cause) != 0) {
@@ -568,6 +570,13 @@ cmd_up_exec(struct cmd_opts *o)
 			goto out;
 		}
 		o->log_file = u.log_abs;
+	}
+	/* status shows the profile's path: the daemon's cwd is no help to a reader of a relative one. */
+	if (p->path[0] != '\0' && p->path[0] != '/') {
+		char	abs[PATH_MAX];
+
+		if (paths_absolute(p->path, abs, sizeof abs) != NULL)
+			snprintf(p->path, sizeof p->path, "%s", abs);
 	}
 	compat_tune_malloc();
 	log_route_libraries();

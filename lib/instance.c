@@ -133,6 +133,7 @@ instance_pid_temp(const struct instance *in, pid_t pid, char tmp[PATH_MAX], char
 		return -1;
 	}
 	n = snprintf(buf, sizeof buf, "%ld\n", (long)pid);
+	errno = 0;
 	if (write(fd, buf, (size_t)n) != n || flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		err = errno != 0 ? errno : ENOSPC;	/* a short write on a full disk */
 		cause_set(cause, "cannot write the pid file %s: %s", in->pid_path,
