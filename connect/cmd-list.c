@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "instance.h"
@@ -128,6 +129,8 @@ cmd_list_exec(struct cmd_opts *o)
 			snprintf(state, sizeof state, "running");
 			if (cmd_instance_state(&in, word) == 0)
 				snprintf(state, sizeof state, "%s (pid %ld)", word, (long)pid);
+			else if (pid > 0 && access(in.sock_path, F_OK) == -1)
+				snprintf(state, sizeof state, "starting (pid %ld)", (long)pid);
 		}
 		free(cause);
 		cause = NULL;

@@ -1,8 +1,10 @@
 /* cmd-status.c: `connect status [NAME] [--json]`: ask each running instance over its socket. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -19,6 +21,7 @@ status_one(const char *name, int json, int quiet_if_stopped, int *printed)
 	char		*reply = NULL, *cause = NULL;
 	size_t		 n;
 	pid_t		 pid;
+	int		 called;
 
 	if (instance_init(&in, name, &cause) != 0) {
 		fprintf(stderr, "connect: %s\n", cause);
@@ -40,8 +43,31 @@ status_one(const char *name, int json, int quiet_if_stopped, int *printed)
 			fprintf(stderr, "%s: not running\n", name);
 		return CMD_EXIT_NOT_RUNNING;
 	}
-	if (control_call(in.sock_path, json ? "status --json" : "status", 5000, &reply,
-	    &cause) != 0 || reply[0] == '\0') {
+	called = control_call(in.sock_path, json ? "status --json" : "status", 5000, &reply,
+	    &cause);
+	if (called != 0 && access(in.sock_path, F_OK) == -1 && errno == ENOENT) {
+		/* Locked, no socket yet: it is starting (a passphrase asked, the first connect). */
+		if (json) {
+			struct evbuffer	*b = evbuffer_new();
+
+			if (b != NULL) {
+				status_format_starting(b, name, pid);
+				printf("%s", *printed ? ",\n" : "");
+				fwrite(evbuffer_pullup(b, -1), 1, evbuffer_get_length(b), stdout);
+				evbuffer_free(b);
+			}
+		} else if (pid > 0)
+			printf("%s%s: starting (pid %ld): not listening on its control socket yet "
+			    "(asking for a passphrase, or still setting up)\n", *printed ? "\n" : "",
+			    name, (long)pid);
+		else
+			printf("%s%s: starting (pid not written yet)\n", *printed ? "\n" : "", name);
+		(*printed)++;
+		free(cause);
+		free(reply);
+		return 0;
+	}
+	if (called != 0 || reply[0] == '\0') {
 		fprintf(stderr, "connect: %s: running (pid %ld) but its control socket does not "
 		    "answer: %s\n", name, (long)pid, cause != NULL ? cause :
 		    "closed without a reply (another user's instance?)");

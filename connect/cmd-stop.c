@@ -15,6 +15,7 @@
 #include "profile.h"
 
 #define STOP_WAIT_MS	15000
+#define STOP_PID_WAIT_MS	2000
 
 /* NAME is no tunnel: say what is running instead, as status does. */
 static void
@@ -72,9 +73,27 @@ stop_one(const char *name, int quiet_if_stopped)
 		stop_unknown(name);
 		return CMD_EXIT_NOT_RUNNING;
 	}
+	/* Locked without a pid: an older connect's start-up, which writes it after the fork. */
+	for (waited = 0; pid == -1 && waited < STOP_PID_WAIT_MS; waited += 50) {
+		usleep(50000);
+		pid = instance_running(&in);
+	}
+	if (pid == 0) {
+		printf("%s: not running\n", name);
+		return 0;
+	}
+	if (pid == -1) {
+		fprintf(stderr, "connect: %s: starting, and its pid file names no process yet: "
+		    "nothing to stop now; try again (connect status %s)\n", name, name);
+		return EX_TEMPFAIL;
+	}
 	if (control_call(in.sock_path, "stop", 5000, &reply, &cause) != 0 || reply[0] == '\0') {
-		/* A wedged or foreign-uid socket: fall back on the signal, which works for us only. */
-		if (pid > 0 && kill(pid, SIGTERM) == -1) {
+		/*
+		 * No socket yet (starting: asking for a passphrase, connecting),
+		 * or a wedged or foreign-uid one: the signal, which works for us
+		 * only. A -d parent named in the file passes it on to its daemon.
+		 */
+		if (kill(pid, SIGTERM) == -1) {
 			fprintf(stderr, "connect: %s: cannot stop pid %ld: %s (%s)\n", name, (long)pid,
 			    strerror(errno), cause != NULL ? cause : "no reply on the socket");
 			free(cause);
@@ -86,7 +105,7 @@ stop_one(const char *name, int quiet_if_stopped)
 	free(reply);
 	for (waited = 0; waited < STOP_WAIT_MS; waited += 50) {
 		/* The lock goes before the process is gone: wait for both. */
-		if (instance_running(&in) == 0 && (pid <= 0 || !compat_pid_alive(pid))) {
+		if (instance_running(&in) == 0 && !compat_pid_alive(pid)) {
 			printf("%s: stopped (pid %ld)\n", name, (long)pid);
 			return 0;
 		}

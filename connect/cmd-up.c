@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@
 #include "instance.h"
 #include "log.h"
 #include "notify.h"
+#include "paths.h"
 #include "status.h"
 #include "supervisor.h"
 
@@ -45,7 +47,96 @@ struct up {
 	int			 ready;		/* the verification has reported */
 	int			 said_urls;	/* the URLs were logged (foreground) */
 	int			 hup_ends;	/* SIGHUP is the terminal hanging up: stop */
+	int			*inherited;	/* -d: the caller's fds (>= 3), closed in the daemon */
+	int			 ninherited;
+	char			 log_abs[PATH_MAX];	/* --log made absolute (the daemon is in /) */
 };
+
+/*
+ * Before the event loop takes the signals over: a signal that ends us while
+ * we start (connect stop, Ctrl-C at the passphrase prompt) must leave the
+ * terminal as it was (libssh's prompt turns echo off and restores it only on
+ * return) and no pid file naming a dead process. Only async-signal-safe
+ * calls in the handler; the state it needs is set up before it is installed.
+ */
+static struct termios		up_tty;
+static volatile sig_atomic_t	up_tty_saved;
+static char			up_pid_path[PATH_MAX];
+static char			up_sig_msg[300];
+static size_t			up_sig_msg_len;
+static volatile pid_t		up_child;	/* -d parent: the daemon, until it reported */
+
+static void
+up_startup_signal(int sig)
+{
+	int	err = errno;
+
+	if (up_tty_saved)
+		(void)tcsetattr(STDIN_FILENO, TCSANOW, &up_tty);
+	if (up_pid_path[0] != '\0')
+		(void)unlink(up_pid_path);	/* ours: we hold its lock */
+	if (up_sig_msg_len > 0)
+		(void)write(STDERR_FILENO, up_sig_msg, up_sig_msg_len);
+	signal(sig, SIG_DFL);
+	errno = err;
+	raise(sig);	/* the exit status says which signal, as the default would */
+}
+
+/*
+ * Was SIGHUP ignored when we started (nohup)? Asked once, before any handler
+ * of ours replaces that disposition: start-up's and the loop's both do.
+ */
+static int
+up_hup_ignored_at_start(void)
+{
+	static int	checked, ignored;
+	struct sigaction sa;
+
+	if (!checked) {
+		ignored = sigaction(SIGHUP, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
+		checked = 1;
+	}
+	return ignored;
+}
+
+/* Install up_startup_signal for INT, TERM and HUP (the pid file is ours from now on). */
+static void
+up_startup_signals(struct up *u)
+{
+	struct sigaction	sa;
+	int			n;
+
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &up_tty) == 0)
+		up_tty_saved = 1;
+	snprintf(up_pid_path, sizeof up_pid_path, "%s", u->inst.pid_path);
+	n = snprintf(up_sig_msg, sizeof up_sig_msg, "%sconnect: %s: stopped while starting\n",
+	    up_tty_saved ? "\n" : "", u->p->name);
+	up_sig_msg_len = n > 0 && (size_t)n < sizeof up_sig_msg ? (size_t)n : 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = up_startup_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!up_hup_ignored_at_start())	/* under nohup a hangup stops nothing */
+		sigaction(SIGHUP, &sa, NULL);
+}
+
+/*
+ * -d parent while the daemon starts: the pid file may still name us (the
+ * daemon replaces it first thing), so connect stop may signal us, and Ctrl-C
+ * comes to us: either way the daemon must stop, not come up with nobody
+ * waiting for it. We then wait for its verdict ("stopped before ready").
+ */
+static void
+up_forward_signal(int sig)
+{
+	int	err = errno;
+
+	(void)sig;
+	if (up_child > 0)
+		(void)kill(up_child, SIGTERM);
+	errno = err;
+}
 
 static void
 up_signal(evutil_socket_t sig, short what, void *arg)
@@ -236,11 +327,8 @@ up_run(struct up *u)
 	 * systemd unit that Restart=on-failure does not bring back.
 	 */
 	if (!u->o->background && u->o->log_file == NULL && !u->o->use_syslog &&
-	    isatty(STDERR_FILENO)) {
-		struct sigaction	sa;
-
-		u->hup_ends = sigaction(SIGHUP, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN;
-	}
+	    isatty(STDERR_FILENO))
+		u->hup_ends = !up_hup_ignored_at_start();
 	for (i = 0; i < 3; i++) {
 		u->ev_sig[i] = evsignal_new(u->base, sigs[i], up_signal, u);
 		if (u->ev_sig[i] != NULL)
@@ -378,19 +466,32 @@ up_parent_wait(struct up *u, pid_t child, int fd)
 			return 0;
 		}
 		fprintf(stderr, "connect: %s: %s\n", u->p->name, line + off);
-	} else {
-		code = EX_SOFTWARE;
-		fprintf(stderr, "connect: %s: the background process ended without a word "
-		    "(see %s)\n", u->p->name, u->o->log_file ? u->o->log_file : u->inst.log_path);
 	}
 	/* Not ready: it is stopping; make sure nothing is left running. */
 	for (waited = 0; waited < 100; waited++) {
 		if (waitpid(child, &status, WNOHANG) == child)
-			return code;
+			break;
 		usleep(100000);
 	}
-	kill(child, SIGKILL);
-	waitpid(child, &status, 0);
+	if (waited == 100) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
+	if (len == 0 || off == 0) {
+		/* No verdict: a signal (connect stop while it started?) or a crash ended it. */
+		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+			code = EX_TEMPFAIL;
+			fprintf(stderr, "connect: %s: stopped before it was ready (signal %d%s)\n",
+			    u->p->name, WTERMSIG(status), WTERMSIG(status) == SIGTERM ?
+			    ": connect stop?" : "");
+		} else {
+			code = EX_SOFTWARE;
+			fprintf(stderr, "connect: %s: the background process ended without a word "
+			    "(see %s)\n", u->p->name, u->o->log_file ? u->o->log_file :
+			    u->inst.log_path);
+		}
+	} else if (waited < 100 && WIFEXITED(status))
+		return code;	/* it exited by itself, its files removed */
 	/* It could not clean up after itself: its files have no lock holder now. */
 	{
 		pid_t	holder;
@@ -411,9 +512,21 @@ up_daemonize(struct up *u)
 	char		 reason[PATH_MAX + 64];
 	int		 fd;
 
+	char		*cause = NULL;
+	int		 i;
+
 	if (setsid() == -1 || event_reinit(u->base) != 0) {
 		up_tell_parent(u, EX_OSERR, "cannot detach (setsid/event_reinit)");
 		return EX_OSERR;
+	}
+	up_tty_saved = 0;	/* the terminal is the parent's to restore */
+	/* First: until now the pid file names the parent (which passes a stop on to us). */
+	if (instance_write_pid(&u->inst, getpid(), &cause) != 0) {
+		snprintf(reason, sizeof reason, "%s", cause != NULL ? cause :
+		    "cannot write the pid file");
+		free(cause);
+		up_tell_parent(u, EX_CANTCREAT, reason);
+		return EX_CANTCREAT;
 	}
 	if (u->o->use_syslog)
 		log_to_syslog();
@@ -429,7 +542,17 @@ up_daemonize(struct up *u)
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
-	(void)instance_write_pid(&u->inst, getpid());
+	/*
+	 * Let go of what the caller gave us: a pipe's write end held here keeps
+	 * its reader from ever seeing EOF (`connect -d x 3>&1 | cat` would never
+	 * return), and the launch directory could never be unmounted. These
+	 * numbers were open when we started and we never closed them, so none
+	 * of them is one of ours.
+	 */
+	for (i = 0; i < u->ninherited; i++)
+		(void)close(u->inherited[i]);
+	if (chdir("/") == -1)
+		log_warn("cannot change to /: %s", strerror(errno));
 	log_info("started in the background (pid %ld)", (long)getpid());
 	return 0;
 }
@@ -441,11 +564,13 @@ cmd_up_exec(struct cmd_opts *o)
 	struct profile	*p;
 	char		*cause = NULL;
 	pid_t		 holder, child;
+	sigset_t	 block, saved;
 	int		 rc, pfd[2];
 
 	memset(&u, 0, sizeof u);
 	u.o = o;
 	u.ready_fd = -1;
+	u.inst.pid_fd = -1;	/* not ours: instance_release at out must not close fd 0 */
 	if (o->argc > 1) {
 		fprintf(stderr, "connect: one profile at a time (got '%s' and '%s')\n", o->argv[0],
 		    o->argv[1]);
@@ -453,6 +578,12 @@ cmd_up_exec(struct cmd_opts *o)
 	}
 	if ((p = u.p = calloc(1, sizeof *p)) == NULL)
 		return EX_OSERR;
+	/* What we inherited, before we open anything (profile, lock, listeners) of our own. */
+	if (o->background && (u.ninherited = compat_open_fds(STDERR_FILENO + 1, &u.inherited)) < 0) {
+		fprintf(stderr, "connect: out of memory\n");
+		rc = EX_OSERR;
+		goto out;
+	}
 	if ((rc = cmd_load_profile(o, o->argc > 0 ? o->argv[0] : NULL, p)) != 0)
 		goto out;
 	if (instance_init(&u.inst, p->name, &cause) != 0) {
@@ -472,6 +603,24 @@ cmd_up_exec(struct cmd_opts *o)
 			rc = EX_CANTCREAT;
 		}
 		goto out;
+	}
+	up_startup_signals(&u);
+	/* A relative --log must name the same file after the daemon's chdir("/") and on SIGHUP. */
+	if (o->log_file != NULL) {
+		if (paths_absolute(o->log_file, u.log_abs, sizeof u.log_abs) == NULL) {
+			fprintf(stderr, "connect: --log %s: path too long, or the current directory "
+			    "cannot be named\n", o->log_file);
+			rc = EX_CANTCREAT;
+			goto out;
+		}
+		o->log_file = u.log_abs;
+	}
+	/* status shows the profile's path: the daemon's cwd is no help to a reader of a relative one. */
+	if (p->path[0] != '\0' && p->path[0] != '/') {
+		char	abs[PATH_MAX];
+
+		if (paths_absolute(p->path, abs, sizeof abs) != NULL)
+			snprintf(p->path, sizeof p->path, "%s", abs);
 	}
 	compat_tune_malloc();
 	log_route_libraries();
@@ -495,22 +644,39 @@ cmd_up_exec(struct cmd_opts *o)
 		goto out;
 	}
 	if (!o->background) {
-		(void)instance_write_pid(&u.inst, getpid());
-		rc = up_run(&u);
+		rc = up_run(&u);	/* the pid file has named us since the claim */
 		goto out;
 	}
+	/* A stop or Ctrl-C between the fork and the parent's handler would lose the daemon. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &saved);
 	if (pipe(pfd) == -1 || (child = fork()) == -1) {
 		fprintf(stderr, "connect: cannot start the background process: %s\n",
 		    strerror(errno));
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 		rc = EX_OSERR;
 		goto out;
 	}
 	if (child > 0) {
+		struct sigaction	sa;
+
+		up_child = child;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = up_forward_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		signal(SIGHUP, SIG_DFL);	/* as before: a closed terminal does not stop the daemon */
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 		close(pfd[1]);
 		instance_forget(&u.inst);	/* the child holds the lock now (flock is shared) */
 		rc = up_parent_wait(&u, child, pfd[0]);
 		goto out;
 	}
+	/* The daemon: the start-up handler (it removes our pid file) until the event loop's. */
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	close(pfd[0]);
 	u.ready_fd = pfd[1];
 	if ((rc = up_daemonize(&u)) == 0)
@@ -520,6 +686,7 @@ out:
 	up_free(&u);
 	free(cause);
 	free(p);
+	free(u.inherited);
 	ssh_finalize();
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* compat.c: Linux-only socket and CPU calls with portable fallbacks (macOS, BSD). */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -377,4 +378,81 @@ compat_netwatch_read(int fd)
 		changed = 1;	/* PF_ROUTE: every message is a routing change */
 #endif
 	}
+}
+
+/* Add fd to the list (ascending when called in order). Returns 0 or -1 (out of memory). */
+static int
+compat_fds_add(int **fds, int *n, int fd)
+{
+	int	*nv;
+
+	if ((nv = realloc(*fds, (size_t)(*n + 1) * sizeof **fds)) == NULL)
+		return -1;
+	*fds = nv;
+	(*fds)[(*n)++] = fd;
+	return 0;
+}
+
+static int
+compat_int_cmp(const void *a, const void *b)
+{
+	int	x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+compat_open_fds(int lowfd, int **fds)
+{
+	struct rlimit	 rl;
+	long		 max, fd;
+	int		 n = 0;
+#if defined(__linux__) || defined(__APPLE__)
+	DIR		*d;
+	struct dirent	*de;
+	char		*end;
+
+	/* The list of what is open, not a probe of every possible number (limits of 1M exist). */
+#if defined(__linux__)
+	d = opendir("/proc/self/fd");
+#else
+	d = opendir("/dev/fd");
+#endif
+	if (d != NULL) {
+		*fds = NULL;
+		while ((de = readdir(d)) != NULL) {
+			fd = strtol(de->d_name, &end, 10);
+			if (*end != '\0' || end == de->d_name || fd < lowfd || fd == dirfd(d))
+				continue;
+			if (compat_fds_add(fds, &n, (int)fd) != 0) {
+				closedir(d);
+				free(*fds);
+				*fds = NULL;
+				return -1;
+			}
+		}
+		closedir(d);
+		if (n > 1)
+			qsort(*fds, (size_t)n, sizeof **fds, compat_int_cmp);
+		return n;
+	}
+#endif
+	/* Portable: ask each number up to the limit (capped: an "unlimited" limit is no list). */
+	max = sysconf(_SC_OPEN_MAX);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (max <= 0 || (rlim_t)max < rl.rlim_cur))
+		max = (long)rl.rlim_cur;
+	if (max <= 0 || max > 65536)
+		max = 65536;
+	*fds = NULL;
+	for (fd = lowfd; fd < max; fd++) {
+		if (fcntl((int)fd, F_GETFD) == -1)
+			continue;
+		if (compat_fds_add(fds, &n, (int)fd) != 0) {
+			free(*fds);
+			*fds = NULL;
+			return -1;
+		}
+	}
+	return n;
 }

@@ -78,4 +78,12 @@ int	compat_netwatch_open(void);
 /* Read what is queued. Returns 1 if a change worth reconnecting for was seen, 0 if not, -1 on error. */
 int	compat_netwatch_read(int fd);
 
+/*
+ * The descriptors open now from lowfd up, ascending (Linux: /proc/self/fd;
+ * macOS: /dev/fd; elsewhere, or without /proc: fcntl on each number up to
+ * the open-files limit, at most 65536). Returns the count with the list
+ * malloc'd in *fds (NULL when 0; the caller frees it), or -1 (out of memory).
+ */
+int	compat_open_fds(int lowfd, int **fds);
+
 #endif

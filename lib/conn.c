@@ -60,7 +60,7 @@ struct conn {
 	int		 eof_sent;	/* ... and we passed that on as channel EOF */
 	int		 local_shut;	/* we shut the client's read side down (shutdown SHUT_WR) */
 	int		 down_blocked;	/* libssh holds channel data we had no room for */
-	size_t		 held;		/* ... this much, at the last data callback */
+	size_t		 in_libssh;	/* ... this much, at the last data callback */
 	int		 open_failed;	/* the server refused the channel */
 	struct evbuffer	*pending;	/* client bytes not in the channel yet (waiting, rekey) */
 	uint64_t	 up, down;
@@ -166,7 +166,7 @@ conn_channel_data(void *arg, void *data, uint32_t len)
 	have = evbuffer_get_length(out);
 	if (have >= CONN_DOWN_HIGH) {
 		c->down_blocked = 1;
-		c->held = len;
+		c->in_libssh = len;
 		return 0;
 	}
 	/*
@@ -194,7 +194,7 @@ conn_channel_data(void *arg, void *data, uint32_t len)
 	n += sent;
 	conn_count(c, 0, (uint64_t)n);
 	c->down_blocked = n < len;
-	c->held = len - n;	/* len is all libssh holds: what we leave stays there */
+	c->in_libssh = len - n;	/* len is all libssh holds: what we leave stays there */
 	return (int)n;
 }
 
@@ -752,11 +752,14 @@ conn_grow_window(struct conn *c)
 static int
 conn_check_overrun(struct conn *c)
 {
-	if (c->held <= CONN_HELD_MAX)
+	char	key[96];
+
+	if (c->in_libssh <= CONN_LIBSSH_MAX)
 		return 0;
-	/* One text per forward, whatever the conn: the log's repeat guard folds a burst. */
-	log_warn("forward %s: the server ignores the channel window (it sent more than %d MiB to a "
-	    "client that is not reading): connection reset", c->fwd->spec->name, CONN_HELD_MAX >> 20);
+	snprintf(key, sizeof key, "overrun %s", c->fwd->spec->name);
+	log_warn_key(key, "forward %s: the server ignores the channel window (it sent more than %d "
+	    "MiB to a client that is not reading): connection reset", c->fwd->spec->name,
+	    CONN_LIBSSH_MAX >> 20);
 	conn_finish(c, "the server sent past the channel window");
 	return 1;
 }

@@ -53,7 +53,7 @@ struct session;
  * keeps data sent past the window (to 256 MiB a channel, then drops it):
  * a channel whose server sends more is closed, its client reset.
  */
-#define CONN_HELD_MAX		(CONN_WINDOW + 2 * 1024 * 1024)
+#define CONN_LIBSSH_MAX		(CONN_WINDOW + 2 * 1024 * 1024)
 
 enum conn_state {
 	CONN_HELD = 0,	/* accepted while no session is ready: waiting */

@@ -101,29 +101,80 @@ instance_read_pid(int fd)
 #define INSTANCE_CLAIM_TRIES	500
 #define INSTANCE_CLAIM_WAIT_US	2000
 
+/* errno as a message, with what a full disk means here. */
+static const char *
+instance_strerror(int err)
+{
+	return err == ENOSPC || err == EDQUOT ? "No space left on device: disk full (the runtime "
+	    "directory's file system; remove files there, or set XDG_RUNTIME_DIR elsewhere)" :
+	    strerror(err);
+}
+
+/*
+ * A new pid file holding "PID\n", locked, under a hidden temporary name
+ * (instance_list skips dot files) in tmp. Returns its fd, or -1 with *cause
+ * (and nothing left behind). The pid file is only ever made by renaming or
+ * linking such a file into place: whoever finds NAME.pid finds it whole.
+ */
+static int
+instance_pid_temp(const struct instance *in, pid_t pid, char tmp[PATH_MAX], char **cause)
+{
+	char	buf[32];
+	int	fd, n, err;
+
+	if (snprintf(tmp, PATH_MAX, "%s/.%s.pid.%ld", in->dir, in->name, (long)getpid()) >=
+	    PATH_MAX) {
+		cause_set(cause, "runtime path for '%s' too long", in->name);
+		return -1;
+	}
+	(void)unlink(tmp);	/* one of ours that a crash left (same pid, an earlier life) */
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
+		cause_set(cause, "cannot create %s: %s", tmp, instance_strerror(errno));
+		return -1;
+	}
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)pid);
+	errno = 0;
+	if (write(fd, buf, (size_t)n) != n || flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		err = errno != 0 ? errno : ENOSPC;	/* a short write on a full disk */
+		cause_set(cause, "cannot write the pid file %s: %s", in->pid_path,
+		    instance_strerror(err));
+		(void)unlink(tmp);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 instance_claim(struct instance *in, pid_t *holder, char **cause)
 {
 	struct stat	sb_fd, sb_path;
-	int		fd, tries, readers = 0;
+	char		tmp[PATH_MAX];
+	int		fd, mine, tries, readers = 0;
 
 	*holder = 0;
-	/*
-	 * The owner unlinks the file before it drops the lock, so the lock we
-	 * get may be on a file that is gone: check the path still names our
-	 * file, and start again if not.
-	 */
+	/* Our pid is in the file from its first moment: stop can reach an instance still starting. */
+	if ((mine = instance_pid_temp(in, getpid(), tmp, cause)) == -1)
+		return -1;
 	for (tries = 0; tries < INSTANCE_CLAIM_TRIES; tries++) {
-		fd = open(in->pid_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd == -1) {
+		/* No pid file: ours is linked into place whole (link, unlike rename, never replaces). */
+		if (link(tmp, in->pid_path) == 0)
+			goto ours;
+		if (errno != EEXIST) {
+			cause_set(cause, "cannot create %s: %s", in->pid_path, instance_strerror(errno));
+			goto fail;
+		}
+		if ((fd = open(in->pid_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+			if (errno == ENOENT)
+				continue;	/* removed since: try the link again */
 			cause_set(cause, "cannot open %s: %s", in->pid_path, strerror(errno));
-			return -1;
+			goto fail;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 			if (errno != EWOULDBLOCK) {
 				cause_set(cause, "cannot lock %s: %s", in->pid_path, strerror(errno));
 				close(fd);
-				return -1;
+				goto fail;
 			}
 			/*
 			 * Held. A shared lock we can take too is status or list
@@ -139,49 +190,78 @@ instance_claim(struct instance *in, pid_t *holder, char **cause)
 			}
 			*holder = instance_read_pid(fd);
 			close(fd);
-			/* No pid: an instance starting (it writes it after the fork). */
+			/* No pid: an older connect starting (it wrote it after the fork). */
 			if (*holder == 0 && tries < INSTANCE_CLAIM_TRIES - 1) {
 				usleep(INSTANCE_CLAIM_WAIT_US);
 				continue;
 			}
+			(void)unlink(tmp);
+			close(mine);
 			return 1;
 		}
+		/*
+		 * Unlocked: left by an instance that died without cleaning up.
+		 * The owner unlinks the file before it drops the lock, so the
+		 * lock may be on a file that is gone or replaced: replace it
+		 * only if the path still names the file we locked.
+		 */
 		if (fstat(fd, &sb_fd) == 0 && stat(in->pid_path, &sb_path) == 0 &&
-		    sb_fd.st_dev == sb_path.st_dev && sb_fd.st_ino == sb_path.st_ino)
-			break;
+		    sb_fd.st_dev == sb_path.st_dev && sb_fd.st_ino == sb_path.st_ino) {
+			if (rename(tmp, in->pid_path) == -1) {
+				cause_set(cause, "cannot replace %s: %s", in->pid_path,
+				    instance_strerror(errno));
+				close(fd);
+				goto fail;
+			}
+			close(fd);
+			goto ours_renamed;
+		}
 		close(fd);
-		fd = -1;
 	}
-	if (fd == -1) {
-		if (readers > 0)
-			cause_set(cause, "%s stays locked by a reader (a shared flock held for "
-			    "more than %d ms): cannot start", in->pid_path,
-			    INSTANCE_CLAIM_TRIES * INSTANCE_CLAIM_WAIT_US / 1000);
-		else
-			cause_set(cause, "%s keeps changing under us", in->pid_path);
-		return -1;
-	}
-	/* Ours. Whatever is left is from an instance that died without cleaning up. */
-	if (ftruncate(fd, 0) == -1) {
-		cause_set(cause, "cannot truncate %s: %s", in->pid_path, strerror(errno));
-		close(fd);
-		return -1;
-	}
+	if (readers > 0)
+		cause_set(cause, "%s stays locked by a reader (a shared flock held for "
+		    "more than %d ms): cannot start", in->pid_path,
+		    INSTANCE_CLAIM_TRIES * INSTANCE_CLAIM_WAIT_US / 1000);
+	else
+		cause_set(cause, "%s keeps changing under us", in->pid_path);
+fail:
+	(void)unlink(tmp);
+	close(mine);
+	return -1;
+ours:
+	(void)unlink(tmp);
+ours_renamed:
+	/* Whatever socket is left is from an instance that died without cleaning up. */
 	(void)unlink(in->sock_path);
-	in->pid_fd = fd;
+	in->pid_fd = mine;
 	return 0;
 }
 
 int
-instance_write_pid(struct instance *in, pid_t pid)
+instance_write_pid(struct instance *in, pid_t pid, char **cause)
 {
-	char	buf[32];
-	int	n;
+	char	tmp[PATH_MAX];
+	int	fd;
 
-	n = snprintf(buf, sizeof buf, "%ld\n", (long)pid);
-	if (in->pid_fd == -1 || ftruncate(in->pid_fd, 0) == -1 ||
-	    pwrite(in->pid_fd, buf, (size_t)n, 0) != n)
+	if (in->pid_fd == -1) {
+		cause_set(cause, "%s is not ours", in->pid_path);
 		return -1;
+	}
+	/*
+	 * A new file renamed over the old one: the file is whole at every
+	 * moment, and locked at every moment (the new one before the rename,
+	 * the old one until we close it after).
+	 */
+	if ((fd = instance_pid_temp(in, pid, tmp, cause)) == -1)
+		return -1;
+	if (rename(tmp, in->pid_path) == -1) {
+		cause_set(cause, "cannot replace %s: %s", in->pid_path, instance_strerror(errno));
+		(void)unlink(tmp);
+		close(fd);
+		return -1;
+	}
+	close(in->pid_fd);
+	in->pid_fd = fd;
 	return 0;
 }
 
@@ -199,7 +279,7 @@ instance_running(const struct instance *in)
 	}
 	pid = instance_read_pid(fd);
 	close(fd);
-	/* Locked but no pid yet: starting; -1 says "running, pid unknown". */
+	/* Locked without a pid: only an older connect, starting; -1 says "running, pid unknown". */
 	return pid > 0 ? pid : (pid_t)-1;
 }
 

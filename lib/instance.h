@@ -36,14 +36,20 @@ int	instance_dir(char *buf, size_t len, char **cause);
 int	instance_init(struct instance *in, const char *name, char **cause);
 
 /*
- * Take NAME's lock. Returns 0 (ours now: stale files from a crashed
- * instance were removed), 1 if a live instance holds it (*holder set to its
- * pid, 0 if it has not written it yet), or -1 with *cause.
+ * Take NAME's lock, with our pid in the pid file from that moment (a stop
+ * can reach an instance still asking for its passphrase). Returns 0 (ours
+ * now: stale files from a crashed instance were replaced), 1 if a live
+ * instance holds it (*holder set to its pid, 0 if an older connect has not
+ * written it yet), or -1 with *cause ("disk full" named).
  */
 int	instance_claim(struct instance *in, pid_t *holder, char **cause);
 
-/* Write our pid into the locked pid file (after a fork: the child's). Returns 0 or -1. */
-int	instance_write_pid(struct instance *in, pid_t pid);
+/*
+ * Put pid into our pid file (after a fork: the child's), replacing the file
+ * whole and keeping it locked throughout. Returns 0, or -1 with *cause; the
+ * old file, pid and lock, stays on failure.
+ */
+int	instance_write_pid(struct instance *in, pid_t pid, char **cause);
 
 /* Is NAME running? Returns its pid, or 0 when nobody holds the lock. */
 pid_t	instance_running(const struct instance *in);

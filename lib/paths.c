@@ -2,6 +2,7 @@
 #include <sys/types.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,23 @@ paths_expand(const char *in, char *buf, size_t len)
 		n = snprintf(buf, len, "%s/.ssh/%s", home, in + 3);
 	else
 		n = snprintf(buf, len, "%s", in);
+	if (n < 0 || (size_t)n >= len)
+		return NULL;
+	return buf;
+}
+
+char *
+paths_absolute(const char *in, char *buf, size_t len)
+{
+	char	cwd[PATH_MAX];
+	int	n;
+
+	if (in[0] == '/' || in[0] == '\0')
+		n = snprintf(buf, len, "%s", in);
+	else if (getcwd(cwd, sizeof cwd) == NULL)
+		return NULL;
+	else
+		n = snprintf(buf, len, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", in);
 	if (n < 0 || (size_t)n >= len)
 		return NULL;
 	return buf;

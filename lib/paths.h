@@ -28,6 +28,14 @@ const char *paths_home(void);
  */
 char	*paths_expand(const char *in, char *buf, size_t len);
 
+/*
+ * in made absolute against the current directory (a relative path given on
+ * the command line or in a profile must mean the same once the daemon has
+ * left for "/"); absolute paths and "" are copied. Returns buf, or NULL when
+ * it does not fit or the current directory cannot be named.
+ */
+char	*paths_absolute(const char *in, char *buf, size_t len);
+
 /* Is errno value err a passing shortage (EMFILE, ENFILE, ENOMEM, ENOBUFS), not a fault to fix? */
 int	paths_errno_is_shortage(int err);
 

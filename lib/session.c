@@ -204,11 +204,17 @@ session_fail(struct session *s, enum session_failure f, const char *fmt, ...)
 	session_set_state(s, SESSION_DEAD);
 }
 
-/* A path from the profile or the ssh config, ~ expanded (paths_expand). Returns 0 or -1 with *cause. */
+/*
+ * A path from the profile or the ssh config, ~ expanded (paths_expand) and
+ * made absolute: -d's daemon reads known_hosts from "/". Returns 0 or -1
+ * with *cause.
+ */
 static int
 target_path(const char *in, char *buf, size_t len, const char *what, char **cause)
 {
-	if (paths_expand(in, buf, len) != NULL)
+	char	exp[PATH_MAX];
+
+	if (paths_expand(in, exp, sizeof exp) != NULL && paths_absolute(exp, buf, len) != NULL)
 		return 0;
 	cause_set(cause, "%s: path too long: %s", what, in);
 	return -1;

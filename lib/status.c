@@ -184,6 +184,17 @@ status_format_stopped(struct evbuffer *out, const char *name)
 }
 
 void
+status_format_starting(struct evbuffer *out, const char *name, pid_t pid)
+{
+	evbuffer_add_printf(out, "{\"name\":");
+	json_string(out, name);
+	evbuffer_add_printf(out, ",\"state\":\"starting\"");
+	if (pid > 0)
+		evbuffer_add_printf(out, ",\"pid\":%ld", (long)pid);
+	evbuffer_add_printf(out, "}");
+}
+
+void
 status_format(struct evbuffer *out, const char *name, pid_t pid,
     const struct supervisor_info *in, const struct status_where *where, int json)
 {

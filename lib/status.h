@@ -28,6 +28,9 @@ void	status_format(struct evbuffer *out, const char *name, pid_t pid,
 /* A tunnel that does not run, as JSON: {"name":NAME,"state":"stopped"}. */
 void	status_format_stopped(struct evbuffer *out, const char *name);
 
+/* One that is starting (locked, no control socket yet): {"name":NAME,"state":"starting","pid":N}. */
+void	status_format_starting(struct evbuffer *out, const char *name, pid_t pid);
+
 /* "2h03m", "12m04s", "41s" into buf. Returns buf. */
 char	*status_duration(double s, char *buf, size_t len);
 

@@ -45,12 +45,12 @@ bounce_sshd() {
 no_instance() {
 	[ ! -e "$RUN/$1.pid" ] && [ ! -e "$RUN/$1.sock" ] && [ -z "$(instance_pids "$1")" ]
 }
-# instance_pids NAME: the `-d NAME` processes of this script, told from those of another test run
-# on the machine (same profile name) by their runtime directory.
+# instance_pids NAME [XDG_RUNTIME_DIR]: the `-d NAME` processes of this script, told from those of
+# another test run on the machine (same profile name) by their runtime directory ($T/run).
 instance_pids() {
 	for _ip in $(pgrep -f -- "-d.* $1\$"); do
 		tr '\0' '\n' <"/proc/$_ip/environ" 2>/dev/null |
-		    grep -qx "XDG_RUNTIME_DIR=$T/run" && echo "$_ip"
+		    grep -qx "XDG_RUNTIME_DIR=${2:-$T/run}" && echo "$_ip"
 	done
 }
 # instance_left NAME: what no_instance found, for a failure message.
@@ -692,6 +692,164 @@ if command -v script >/dev/null 2>&1; then
 	t_wait_exit $PPS 10 >/dev/null
 else
 	t_skip "passphrase prompt on a terminal" "script(1) is not installed"
+fi
+
+# ---------------------------------------------------------------- stop while -d is starting
+# -d asks for a passphrase and nobody types it yet: the instance is starting, its pid is known from
+# its first moment. status says "starting (pid N)"; stop ends it (exit 0), and nothing comes up when
+# the passphrase is typed after all; the terminal gets its echo back.
+if command -v script >/dev/null 2>&1; then
+	write_profile "$T/cfg/connect/ppd.ini" "default_forwards = no" "$(fwd web "$L_X" "$P_WEB")"
+	sed -i "s|^identity = .*|identity = $T/pp_key|" "$T/cfg/connect/ppd.ini"
+	( wait_log "$T/ppd.out" "Enter passphrase" 30
+	  until [ -e "$T/ppd.go" ]; do sleep 0.1; done
+	  printf 'pass phrase 1\n'; sleep 5 ) |
+	    script -qec "$CONNECT -d --wait 20 ppd; stty -a" /dev/null >"$T/ppd.out" 2>&1 &
+	PPD=$!
+	t_track $PPD
+	wait_log "$T/ppd.out" "Enter passphrase" 30
+	sleep 1
+	ppid=$(cat "$RUN/ppd.pid" 2>/dev/null)
+	st=$($CONNECT status ppd 2>&1)
+	src=$?
+	$CONNECT stop ppd >"$T/ppd-stop.out" 2>&1
+	rc=$?
+	touch "$T/ppd.go"
+	t_wait_exit $PPD 10 >/dev/null
+	sleep 2	# had the passphrase reached a live prompt, the forward would be up by now
+	if [ $src = 0 ] && echo "$st" | grep -q "^ppd: starting (pid $ppid)" && [ "$ppid" -gt 0 ] 2>/dev/null; then
+		t_pass "status of an instance asking for its passphrase: 'starting (pid N)', its real pid"
+	else
+		t_fail "status while starting" "exit $src: '$st'; pid file '$ppid'"
+	fi
+	if [ $rc = 0 ] && grep -q "ppd: stopped (pid $ppid)" "$T/ppd-stop.out" &&
+	    ! "$TNET" probe 127.0.0.1 "$L_X" && no_instance ppd; then
+		t_pass "stop during the passphrase prompt: exit 0, and nothing comes up once it is typed"
+	else
+		t_fail "stop while starting" "stop exit $rc: $(cat "$T/ppd-stop.out"); port $L_X: \
+$("$TNET" probe 127.0.0.1 "$L_X" && echo open || echo closed); $(instance_left ppd)"
+	fi
+	# Killed at the prompt itself (a foreground run here): the terminal gets its echo back.
+	cp "$T/cfg/connect/ppd.ini" "$T/cfg/connect/ppe.ini"
+	( wait_log "$T/ppe.out" "Enter passphrase" 30; sleep 5 ) |
+	    script -qec "$CONNECT ppe; stty -a" /dev/null >"$T/ppe.out" 2>&1 &
+	PPE=$!
+	t_track $PPE
+	asked=$(wait_log "$T/ppe.out" "Enter passphrase" 30 && echo yes)
+	sleep 0.5
+	kill -TERM $(pgrep -x -f "$CONNECT ppe") 2>/dev/null
+	t_wait_exit $PPE 10 >/dev/null
+	if [ "$asked" = yes ] && grep -Eq '(^| )echo( |$)' "$T/ppe.out" &&
+	    ! grep -Eq '(^| )-echo( |$)' "$T/ppe.out"; then
+		t_pass "SIGTERM at the passphrase prompt: the terminal's echo is restored"
+	else
+		t_fail "echo after SIGTERM at the prompt" "asked: '$asked'; $(grep -E 'echo|connect' \
+"$T/ppe.out" | head -n 2)"
+	fi
+	$CONNECT stop ppd >/dev/null 2>&1
+else
+	t_skip "stop while -d asks for a passphrase" "script(1) is not installed"
+fi
+
+# The same without a terminal: a start-up held up before the fork (its ssh config here is a FIFO
+# that nobody writes yet). stop reaches it; fed afterwards, nothing comes up.
+mkfifo "$T/slowcfg"
+CONNECT_SSH_CONFIG=$T/slowcfg $CONNECT -d --wait 20 st >"$T/slow.out" 2>&1 &
+SL=$!
+t_track $SL
+sleep 1
+slpid=$(cat "$RUN/st.pid" 2>/dev/null)
+$CONNECT stop st >"$T/slow.stop" 2>&1
+rc=$?
+for i in 1 2 3 4; do timeout 1 sh -c ': >"$1"' sh "$T/slowcfg" 2>/dev/null; done
+t_wait_exit $SL 10
+drc=$?
+sleep 1
+if [ $rc = 0 ] && grep -q "st: stopped (pid $slpid)" "$T/slow.stop" && [ $drc != 0 ] &&
+    ! "$TNET" probe 127.0.0.1 "$L_WEB" && no_instance st; then
+	t_pass "stop while -d is held up before the fork (no tty): exit 0, -d fails, nothing comes up"
+else
+	t_fail "stop while held up" "stop exit $rc: $(cat "$T/slow.stop"); -d exit $drc: \
+$(cat "$T/slow.out"); $(instance_left st)"
+	$CONNECT stop st >/dev/null 2>&1
+fi
+
+# stop at any moment of -d's start-up (no passphrase): it reaches the instance or says it is not
+# running; once it said "stopped", nothing comes up. Eight rounds, stop sent 10 to 300 ms in.
+bad=
+for d in 0.01 0.03 0.05 0.08 0.1 0.15 0.2 0.3; do
+	$CONNECT -d --wait 20 st >"$T/race.out" 2>&1 &
+	DR=$!
+	t_track $DR
+	sleep $d
+	$CONNECT stop st >"$T/race.stop" 2>&1
+	rc=$?
+	t_wait_exit $DR 30
+	drc=$?
+	if [ $rc != 0 ]; then
+		bad="$bad; at $d s stop exit $rc: $(cat "$T/race.stop")"
+	elif grep -q "not running" "$T/race.stop"; then
+		$CONNECT stop st >/dev/null 2>&1	# stop came first: -d rightly went on
+	elif ! no_instance st || "$TNET" probe 127.0.0.1 "$L_WEB"; then
+		bad="$bad; at $d s up after stop returned 0 (-d exit $drc: $(cat "$T/race.out"))"
+		$CONNECT stop st >/dev/null 2>&1
+	fi
+done
+if [ -z "$bad" ]; then
+	t_pass "stop during -d's start-up (8 moments): always reaches it; nothing up after 'stopped'"
+else
+	t_fail "stop during start-up" "${bad#; }"
+fi
+
+# ---------------------------------------------------------------- -d lets go of the caller's fds, cwd
+# The daemon must not hold what it inherited (fd 3 here is the pipe to cat: cat would never see EOF
+# and the caller never return), nor its launch directory; a relative --log still names the file in
+# the directory it was given in (SIGHUP reopens it there).
+mkdir -p "$T/wd"
+(cd "$T/wd" && $CONNECT -d --log rel.log st 3>&1 7>fd7 | cat >"$T/fdcat.out") &
+FDJ=$!
+t_track $FDJ
+t_wait_exit $FDJ 30
+rc=$?
+PID=$(cat "$RUN/st.pid" 2>/dev/null)
+cwd=$(readlink "/proc/$PID/cwd" 2>/dev/null)
+held=$(ls -l "/proc/$PID/fd" 2>/dev/null | grep -c "$T/wd/fd7")
+if [ $rc = 0 ] && grep -q "ready (pid $PID)" "$T/fdcat.out" && [ "$cwd" = / ] && [ "$held" = 0 ]
+then
+	t_pass "-d: the caller returns though fd 3 is a pipe; the daemon holds no inherited fd, cwd /"
+else
+	t_fail "-d fds and cwd" "exit $rc: $(cat "$T/fdcat.out"); cwd '$cwd'; fd7 held $held times"
+fi
+mv "$T/wd/rel.log" "$T/wd/rel.log.1" 2>/dev/null
+kill -HUP "$PID" 2>/dev/null
+if wait_log "$T/wd/rel.log" "log reopened" 5; then
+	t_pass "-d --log RELATIVE: SIGHUP reopens it in the launch directory, not in /"
+else
+	t_fail "-d relative --log" "$(ls "$T/wd")"
+fi
+$CONNECT stop st >/dev/null 2>&1
+
+# ---------------------------------------------------------------- a full runtime directory
+# The pid file is whole or absent: on a full tmpfs (root: a private mount namespace) -d says "disk
+# full" and leaves no empty pid file behind.
+if t_is_root && command -v unshare >/dev/null 2>&1 && unshare -m true 2>/dev/null; then
+	mkdir -p "$T/full"
+	unshare -m sh -c '
+		mount -t tmpfs -o size=16k,mode=700 tmpfs "$1" || exit 1
+		mkdir -m 700 "$1/connect" && dd if=/dev/zero of="$1/fill" bs=1k 2>/dev/null
+		XDG_RUNTIME_DIR=$1 "$2" -d --wait 10 st >"$3" 2>&1
+		echo "rc=$?" >>"$3"
+		echo "left: $(ls -A "$1/connect" | tr "\n" " ")" >>"$3"
+		XDG_RUNTIME_DIR=$1 "$2" stop st >/dev/null 2>&1' sh "$T/full" "$CONNECT" "$T/full.out"
+	for _p in $(instance_pids st "$T/full"); do kill "$_p"; done
+	if grep -q "^rc=73" "$T/full.out" && grep -qi "disk full" "$T/full.out" &&
+	    grep -q "^left: *$" "$T/full.out"; then
+		t_pass "a full runtime tmpfs: -d says 'disk full' (73); no empty pid file left"
+	else
+		t_fail "full runtime dir" "$(tr '\n' ' ' <"$T/full.out")"
+	fi
+else
+	t_skip "a full runtime tmpfs" "needs root and unshare -m to mount a small tmpfs"
 fi
 
 # Global options may also follow the command word.

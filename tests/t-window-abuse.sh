@@ -3,7 +3,7 @@
 # server is tests/badssh.py (paramiko, on 127.0.0.1): it sends 64 MiB down each of 6 channels
 # whose clients never read, as CHANNEL_DATA past the window. libssh up to 0.10 buffers all of it
 # (all 384 MiB of it before the fix); connect must close each such channel once libssh
-# holds more than a window's worth (lib/conn.h CONN_HELD_MAX), reset its client and say why in
+# holds more than a window's worth (lib/conn.h CONN_LIBSSH_MAX), reset its client and say why in
 # the log. libssh 0.11 and later drop such data themselves (their "Window exceeded"): there only
 # the memory bound is checked. A second server also ignores connect's CLOSE and goes on sending
 # to the closed channel (libssh keeps a closed channel until the server's CLOSE comes); a third
@@ -16,7 +16,7 @@ CONNECT=${CONNECT:-$TOP/tests/connect-asan}
 BADSSH=$TOP/tests/badssh.py
 CONNS=6
 BYTES=67108864
-# Growth allowed: 6 x (CONN_HELD_MAX 10 MiB in libssh + 1 MiB queued to the client) and the
+# Growth allowed: 6 x (CONN_LIBSSH_MAX 10 MiB in libssh + 1 MiB queued to the client) and the
 # allocator's slack; unbounded, 6 x 64 MiB would come in.
 RSS_MAX_KB=$((160 * 1024))
 

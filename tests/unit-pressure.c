@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "control.h"
 #include "instance.h"
 #include "log.h"
@@ -354,7 +356,7 @@ test_instance_reader(const char *dir)
 	cause = NULL;
 	/* And a real holder (an exclusive lock) is still reported at once, with its pid. */
 	if (rc == 0) {
-		instance_write_pid(&in, getpid());
+		instance_write_pid(&in, getpid(), NULL);
 		memcpy(&held, &in, sizeof held);
 		held.pid_fd = -1;
 		rc = instance_claim(&held, &holder, &cause);
@@ -368,6 +370,91 @@ test_instance_reader(const char *dir)
 	rmdir(runtime);
 }
 
+/* The pid file of a claimed instance names it from the claim on, and stays whole and locked. */
+static void
+test_instance_pid_whole(const char *dir)
+{
+	struct instance	 in, other;
+	char		 runtime[PATH_MAX], buf[32], want[32], *cause = NULL;
+	pid_t		 holder = 0;
+	int		 fd, rc;
+	ssize_t		 n;
+	DIR		*d;
+	struct dirent	*de;
+	int		 extra = 0;
+
+	snprintf(runtime, sizeof runtime, "%s/xdg2", dir);
+	setenv("XDG_RUNTIME_DIR", runtime, 1);
+	mkdir(runtime, 0700);
+	if (instance_init(&in, "whole", &cause) != 0 || instance_claim(&in, &holder, &cause) != 0) {
+		UNIT_FAIL("instance_claim", "%s", cause != NULL ? cause : "?");
+		free(cause);
+		return;
+	}
+	snprintf(want, sizeof want, "%ld\n", (long)getpid());
+	n = -1;
+	if ((fd = open(in.pid_path, O_RDONLY)) != -1) {
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = '\0';
+	UNIT_CHECK("instance_claim: the pid file names us from the claim on", strcmp(buf, want) == 0,
+	    "read '%s'", buf);
+	UNIT_CHECK("instance_running: a claimed instance's pid", instance_running(&in) == getpid(),
+	    "got %ld", (long)instance_running(&in));
+	/* The daemon's pid replaces it whole, and the lock is held throughout. */
+	rc = instance_write_pid(&in, 424242, &cause);
+	memcpy(&other, &in, sizeof other);
+	other.pid_fd = -1;
+	UNIT_CHECK("instance_write_pid: the new pid, still locked", rc == 0 &&
+	    instance_running(&in) == 424242 && instance_claim(&other, &holder, &cause) == 1 &&
+	    holder == 424242, "rc %d, running %ld, holder %ld, %s", rc,
+	    (long)instance_running(&in), (long)holder, cause != NULL ? cause : "");
+	free(cause);
+	cause = NULL;
+	/* No temporary file left next to it. */
+	if ((d = opendir(in.dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+			    strcmp(de->d_name, "whole.pid") != 0)
+				extra++;
+		}
+		closedir(d);
+	}
+	UNIT_CHECK("instance: no temporary pid file left", extra == 0, "%d other files", extra);
+	instance_release(&in);
+	UNIT_CHECK("instance_release: the pid file is gone", access(in.pid_path, F_OK) == -1,
+	    "%s still there", in.pid_path);
+	unsetenv("XDG_RUNTIME_DIR");
+	rmdir(in.dir);
+	rmdir(runtime);
+}
+
+/* compat_open_fds lists what is open (a pipe's two ends) and not what was closed. */
+static void
+test_open_fds(void)
+{
+	int	p[2], *fds = NULL, n, i, seen0 = 0, seen1 = 0, low = 1;
+
+	if (pipe(p) != 0) {
+		UNIT_FAIL("compat_open_fds: pipe", "%s", strerror(errno));
+		return;
+	}
+	close(p[1]);
+	n = compat_open_fds(3, &fds);
+	for (i = 0; i < n; i++) {
+		seen0 += fds[i] == p[0];
+		seen1 += fds[i] == p[1];
+		if (fds[i] < 3 || (i > 0 && fds[i] <= fds[i - 1]))
+			low = 0;
+	}
+	UNIT_CHECK("compat_open_fds: the open end listed once, the closed one not, >= 3, ascending",
+	    n > 0 && seen0 == 1 && seen1 == 0 && low, "n %d, read end %d, write end %d", n, seen0,
+	    seen1);
+	free(fds);
+	close(p[0]);
+}
+
 void
 unit_pressure(const char *dir)
 {
@@ -378,4 +465,6 @@ unit_pressure(const char *dir)
 	test_tcp_timers();
 	test_control_sigpipe();
 	test_instance_reader(dir);
+	test_instance_pid_whole(dir);
+	test_open_fds();
 }
