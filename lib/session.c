@@ -391,6 +391,21 @@ session_lost(struct session *s)
 	return (st & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0 || !ssh_is_connected(s->ssh);
 }
 
+/*
+ * libssh 0.11 and later drop channel data sent past the window, saying so
+ * only in the session's error ("Window exceeded"), and cannot say which
+ * channel lost it: some client's stream now has a hole. OpenSSH's client
+ * ends the session when a peer ignores the window ("peer ignored channel
+ * window"); so do we, every client then sees a reset rather than a stream
+ * with bytes missing. (Up to 0.10 libssh keeps such data: conn.c bounds it.)
+ */
+static int
+session_window_violated(struct session *s)
+{
+	return ssh_get_error_code(s->ssh) == SSH_FATAL &&
+	    strcmp(ssh_get_error(s->ssh), "Window exceeded") == 0;
+}
+
 /* Run libssh until it has nothing more to do right now, bounded. */
 static void
 session_pump(struct session *s)
@@ -406,6 +421,12 @@ session_pump(struct session *s)
 			    ssh_get_error(s->ssh));
 			return;
 		}
+	}
+	if (session_window_violated(s)) {
+		session_fail(s, SFAIL_LOST, "%s sent data past a channel's window, which libssh %s "
+		    "drops: a protocol violation; ending the session (as OpenSSH does) rather than "
+		    "pass on a stream with bytes missing", s->peer, ssh_version(0));
+		return;
 	}
 	if (session_lost(s)) {
 		session_fail(s, SFAIL_LOST, "connection to %s lost: %s", s->peer,
