@@ -31,6 +31,7 @@
 #include "paths.h"
 #include "profile.h"
 #include "sshconfig.h"
+#include "vis.h"
 
 #define PROFILE_LINE_MAX	1024		/* bytes per ini line, newline excluded */
 #define PROFILE_INI_BUF		4096		/* inih's line buffer: > PROFILE_LINE_MAX + "\r\n\0" */
@@ -386,6 +387,10 @@ load_set(struct load *l, const struct key *k, const char *value)
 		}
 		return load_copy(l, k, str, value);
 	case K_PATH:
+		if ((v = profile_value_check(value)) != 0) {
+			load_error(l, line, "%s: control character 0x%02x in the path", k->name, v);
+			return -1;
+		}
 		return load_copy(l, k, str, value);
 	case K_CIPHERS:
 		if (*value != '\0' && !profile_charset(value, "@.,_+-")) {
@@ -941,6 +946,30 @@ profile_path(const char *name, char *buf, size_t len)
 }
 
 int
+profile_name_check(const char *name, char **cause)
+{
+	char	shown[PROFILE_NAME_MAX * 4 + 8];
+
+	if (profile_charset(name, "._-") && strlen(name) <= PROFILE_NAME_MAX)
+		return 0;
+	cause_set(cause, "bad profile name '%s': use letters, digits, '.', '_' and '-' "
+	    "(at most %d)", vis_str(shown, sizeof shown, name), PROFILE_NAME_MAX);
+	return -1;
+}
+
+int
+profile_value_check(const char *value)
+{
+	const unsigned char	*u;
+
+	for (u = (const unsigned char *)value; *u != '\0'; u++) {
+		if (*u < 0x20 || *u == 0x7f)
+			return *u;
+	}
+	return 0;
+}
+
+int
 profile_find(struct profile *p, const char *name, char **cause)
 {
 	char		 path[PATH_MAX];
@@ -949,11 +978,8 @@ profile_find(struct profile *p, const char *name, char **cause)
 	size_t		 i;
 	int		 found;
 
-	if (!profile_charset(name, "._-") || strlen(name) > PROFILE_NAME_MAX) {
-		cause_set(cause, "bad profile name '%s': use letters, digits, '.', '_' and '-' "
-		    "(at most %d)", name, PROFILE_NAME_MAX);
+	if (profile_name_check(name, cause) != 0)
 		return -1;
-	}
 	sshconfig_user_file(cfgname, sizeof cfgname);
 	if (profile_path(name, path, sizeof path) >= (int)sizeof path) {
 		cause_set(cause, "profile '%s': path too long", name);

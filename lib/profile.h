@@ -84,6 +84,19 @@ int	profile_load_string(struct profile *p, const char *text, const char *label, 
  */
 int	profile_find(struct profile *p, const char *name, char **cause);
 
+/*
+ * Is name a profile name: [A-Za-z0-9._-]+, at most 128 bytes (no '/', so
+ * NAME.ini stays in the profile directory)? The one rule for every command
+ * that reads or writes a profile by name. Returns 0, or -1 with *cause.
+ */
+int	profile_name_check(const char *name, char **cause);
+
+/*
+ * The first control byte (below 0x20, or DEL) in value, or 0: none may be in
+ * a profile's value (a newline would start a line of its own).
+ */
+int	profile_value_check(const char *value);
+
 /* The path NAME.ini would have. Returns snprintf's result. */
 int	profile_path(const char *name, char *buf, size_t len);
 

@@ -105,6 +105,9 @@ try c2 64 "bad -L spec" $CONNECT -L 8080:localhost s
 try c7 64 "-L with a bad remote host (found by make fuzz)" $CONNECT -L '8080:[[]:80' s
 try c3 64 "bad --wait" $CONNECT -d --wait soon s
 try c4 64 "init: bad id" $CONNECT init t --id 'x y'
+try c10 64 "init: a name outside the profile directory" $CONNECT init ../evil --id abc
+try c11 64 "init: a newline in a value" $CONNECT init t --id abc --host "x
+host_key_policy = insecure-accept-any"
 studio
 try c5 73 "init over an existing profile" $CONNECT init s --id abc
 try c6 3 "status of a tunnel that is not running" $CONNECT status s

@@ -4,6 +4,8 @@
 #     terminal, check, -d with its log file), searched for the key's text, its seed and the passphrase;
 #   - a host key that changes between reconnects stops connect, foreground and -d, without logging in;
 #   - private key modes (group- or world-readable) and a world-writable profile are refused;
+#   - init refuses a name outside the profile directory and a value with a control character
+#     (an injected line), writing nothing;
 #   - listeners: 127.0.0.1 by default, other loopback addresses without a warning, a wildcard bind
 #     with one (inside a network namespace of our own, root only).
 . "$(dirname "$0")/lib.sh"
@@ -227,6 +229,35 @@ if [ $rc = 78 ] && grep -q "profile $T/ww.ini has mode 0666: writable by everyon
 else
 	t_fail "world-writable profile" "exit $rc: $(cat "$T/ww.log")"
 fi
+
+# ---------------------------------------------------------------- init writes only what the loader reads
+# A script that passes untrusted text to init must not be able to add a line (host_key_policy =
+# insecure-accept-any) or write outside the profile directory: 64, and nothing written anywhere.
+mkdir -p "$T/cfg"
+nl='
+'
+init_refused() {	# NAME WHAT ARGS...: init ARGS must exit 64 and write nothing under $T/cfg
+	_ir_name=$1 _ir_what=$2
+	shift 2
+	XDG_CONFIG_HOME=$T/cfg $CONNECT init "$@" >"$T/ir.out" 2>&1
+	_ir_rc=$?
+	_ir_files=$(find "$T/cfg" -type f | head -n 3)
+	if [ $_ir_rc = 64 ] && [ -z "$_ir_files" ] && grep -q "$_ir_what" "$T/ir.out"; then
+		t_pass "init $_ir_name: refused (64), nothing written"
+	else
+		t_fail "init $_ir_name" "exit $_ir_rc, files '$_ir_files': $(head -n 2 "$T/ir.out")"
+	fi
+	rm -rf "$T/cfg" && mkdir -p "$T/cfg"
+}
+init_refused "../evil (outside the profile directory)" "bad profile name '../evil'" ../evil --id abc
+init_refused "'a b' (a name the loader refuses)" "bad profile name 'a b'" 'a b' --id abc
+init_refused "a newline in --host (an injected host_key_policy line)" "host: control character" \
+    inj --id abc --host "x${nl}host_key_policy = insecure-accept-any"
+init_refused "a newline in -l" "user: control character" inj -l "u${nl}[forward x]"
+init_refused "a newline in -i" "identity: control character" inj --id abc -i "/k${nl}agent = no"
+init_refused "a carriage return in -i" "identity: control character" inj --id abc -i "/k$(printf '\r')"
+init_refused "an escape in --host" "host: control character" inj --id abc --host "x$(printf '\033')[2J"
+init_refused "a newline in -p" "port" inj --id abc -p "22${nl}agent = no"
 
 # ---------------------------------------------------------------- where listeners bind
 # listening ADDR_HEX PORT: is there a listener on ADDR:PORT (/proc/net/tcp, state 0A)?
