@@ -914,9 +914,7 @@ profile_load_file(struct profile *p, const char *path, char **cause)
 		fclose(f);
 		return -1;
 	}
-	if (st.st_mode & S_IWOTH) {
-		cause_set(cause, "profile %s has mode %04o: writable by everyone, refusing it "
-		    "(fix: chmod o-w %s)", path, (unsigned int)(st.st_mode & 07777), path);
+	if (paths_check_private("profile", path, &st, cause) != 0) {
 		fclose(f);
 		return -1;
 	}

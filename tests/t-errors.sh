@@ -96,6 +96,8 @@ try p11 78 "section twice" $CONNECT s
 studio
 chmod 666 "$P"
 try p12 78 "profile writable by everyone" $CONNECT s
+chmod 620 "$P"
+try p14 78 "profile writable by its group" $CONNECT s
 try p13 78 "no such profile" $CONNECT nosuch
 
 # ---------------------------------------------------------------- command line

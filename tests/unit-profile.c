@@ -272,6 +272,10 @@ test_load_bad(void)
 		  "t.ini:2: unknown key 'local_port' in [studio] (valid keys: id, user, host, port, "
 		  "identity, agent, known_hosts, host_key_policy, ciphers, default_forwards); it "
 		  "belongs in [forward NAME]" },
+		{ "control character in a path", "[studio]\nid = x\nidentity = /k\033[2J\n",
+		  "t.ini:3: identity: control character 0x1b in the path" },
+		{ "tab in known_hosts", "[studio]\nid = x\nknown_hosts = /a\tb\n",
+		  "t.ini:3: known_hosts: control character 0x09 in the path" },
 		{ "key outside a section", "id = x\n",
 		  "t.ini:1: key 'id' is outside any section (put it under [studio], "
 		  "[forward NAME], [keepalive] or [reconnect])" },
@@ -657,8 +661,18 @@ test_files(void)
 	write_file(path, "[studio]\nid = abc\n", 0666);
 	cause = NULL;
 	snprintf(want, sizeof want, "profile %s has mode 0666: writable by everyone, refusing it "
-	    "(fix: chmod o-w %s)", path, path);
+	    "(fix: chmod go-w %s)", path, path);
 	expect_error("file: world-writable", profile_load_file(p, path, &cause), &cause, want);
+	free(p);
+
+	/* Group-writable too, as OpenSSH refuses such a config file. */
+	p = new_profile();
+	snprintf(path, sizeof path, "%s/gw.ini", unit_tmpdir);
+	write_file(path, "[studio]\nid = abc\n", 0620);
+	cause = NULL;
+	snprintf(want, sizeof want, "profile %s has mode 0620: writable by group, refusing it "
+	    "(fix: chmod go-w %s)", path, path);
+	expect_error("file: group-writable", profile_load_file(p, path, &cause), &cause, want);
 	free(p);
 
 	p = new_profile();
@@ -841,7 +855,7 @@ test_find(void)
 	p = new_profile();
 	cause = NULL;
 	snprintf(want, sizeof want, "profile %s has mode 0646: writable by everyone, refusing it "
-	    "(fix: chmod o-w %s)", path, path);
+	    "(fix: chmod go-w %s)", path, path);
 	expect_error("find: world-writable", profile_find(p, "open", &cause), &cause, want);
 	free(p);
 	unlink(path);
