@@ -26,7 +26,8 @@ P=$T/cfg/connect/s.ini
 norm() {
 	sed -e 's/^[0-9-]* [0-9:.]* connect\(\[[0-9]*\]\)\{0,1\}: /connect: /' -e "s|^$CONNECT: |connect: |" \
 	    -e "s|^$TOP/connect/connect: |connect: |" \
-	    -e "s|$T/cfg/connect|~/.config/connect|g" -e "s|$T/|~/.ssh/|g" -e "s|$HOME/|~/|g" \
+	    -e "s|$T/cfg/connect|~/.config/connect|g" -e "s|$T/home/|~/|g" -e "s|$T/|~/.ssh/|g" \
+	    -e "s|$HOME/|~/|g" \
 	    -e "s|$SSHD_USER@|user@|g" -e "s|user $SSHD_USER|user user|g" \
 	    -e "s/\([^0-9]\)$SSHD_PORT\([^0-9]\)/\12222\2/g" -e "s/\([^0-9]\)$SSHD_PORT\$/\12222/" \
 	    -e "s/\([^0-9]\)$L_BUSY\([^0-9]\)/\18080\2/g" -e "s/\([^0-9]\)$P_DEAD\([^0-9]\)/\19999\2/g" \
@@ -117,9 +118,17 @@ try c8 64 "--id: another host's login" $CONNECT --id s_x@example.com
 try c9 3 "stop: a name that is no tunnel" $CONNECT stop nosuch
 
 # ---------------------------------------------------------------- keys and auth
+# No identity set: Lightning's two places for its key, in an empty home.
+studio
+sed -i "/^identity = /d" "$P"
+mkdir -p "$T/home"
+_home=$HOME
+HOME=$T/home
+try k1 77 "no identity set, and no key where Lightning's tools put it" $CONNECT s
+HOME=$_home
 studio
 sed -i "s|^identity = .*|identity = $T/nokey|" "$P"
-try k1 77 "identity file missing" $CONNECT s
+try k5 77 "identity file missing" $CONNECT s
 cp "$SSHD_KEY" "$T/k644" && chmod 644 "$T/k644"
 studio
 sed -i "s|^identity = .*|identity = $T/k644|" "$P"
