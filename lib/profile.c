@@ -3,7 +3,7 @@
  * command line, checked before anything connects.
  *
  * inih does the key/value splitting, but every line reaches it through
- * load_reader(), which counts lines (Debian's inih has no line numbers for
+ * load_reader(), which counts lines (not every inih passes line numbers to
  * handlers), refuses over-long lines instead of letting inih split them,
  * parses section headers itself (inih cuts and does not trim them) and
  * strips indentation, so that inih's multi-line values can never append an
@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "inih-abi.h"	/* before ini.h: the handler type the linked libinih really calls */
 #include <ini.h>
 #include <libssh/libssh.h>
 
@@ -492,9 +493,18 @@ load_key_list(enum section sect, char *buf, size_t len)
 	}
 }
 
-/* inih calls this for each key = value; the line number comes from load_reader(). */
+/*
+ * inih calls this for each key = value; the line number comes from
+ * load_reader(). Its type is the one the library calls (lib/inih-abi.sh
+ * measures it): Debian's libinih passes the line number too, upstream's not.
+ */
+#if INI_HANDLER_LINENO
+static int
+load_handler(void *arg, const char *section, const char *name, const char *value, int lineno)
+#else
 static int
 load_handler(void *arg, const char *section, const char *name, const char *value)
+#endif
 {
 	struct load		*l = arg;
 	struct forward_spec	*fs;
@@ -506,6 +516,15 @@ load_handler(void *arg, const char *section, const char *name, const char *value
 	(void)section;	/* cut at 49 bytes and untrimmed by inih: load_header() tracks it */
 	if (l->cause != NULL)
 		return 0;
+#if INI_HANDLER_LINENO
+	/* One line per reader call: inih's count is ours, unless another libinih is loaded now. */
+	if (lineno != l->lineno) {
+		load_error(l, l->lineno, "libinih reports line %d here: connect was built against "
+		    "a libinih that passes line numbers, and this one does not (rebuild connect)",
+		    lineno);
+		return 0;
+	}
+#endif
 	if (l->sect == SECT_NONE) {
 		load_error(l, l->lineno, "key '%s' is outside any section (put it under "
 		    "[studio], [forward NAME], [keepalive] or [reconnect])", name);
@@ -782,7 +801,10 @@ load_reader(char *str, int num, void *arg)
 	if (*s == '[') {
 		if (load_header(l, s) != 0)
 			return NULL;
-	} else if (*s != '\0' && *s != ';' && *s != '#') {
+		s = l->line + strlen(l->line);	/* inih needs only the line: its section is ours */
+	} else if (*s == ';' || *s == '#') {
+		s = l->line + strlen(l->line);	/* a comment of any length fits any inih */
+	} else if (*s != '\0') {
 		/* A key line needs '=' (or ':') before any inline comment, as inih reads it. */
 		for (c = s; *c != '\0' && *c != '=' && *c != ':'; c++) {
 			if (*c == ';' && isspace((unsigned char)c[-1]))
@@ -796,17 +818,25 @@ load_reader(char *str, int num, void *arg)
 		}
 	}
 	if (strlen(s) + 2 > (size_t)num) {
-		load_error(l, l->lineno, "line longer than inih's buffer (%d bytes)", num);
+		load_error(l, l->lineno, "line longer than inih's buffer (%d bytes; a libinih with "
+		    "Debian's run-time options takes up to %d)", num, PROFILE_LINE_MAX);
 		return NULL;
 	}
 	snprintf(str, (size_t)num, "%s\n", s);
 	return str;
 }
 
-/* Debian builds inih with its options as globals: pin the ones this parser relies on. */
+/*
+ * Debian builds inih with its options as globals: pin the ones this parser
+ * relies on. Upstream's are compile-time macros, whose defaults (a 200-byte
+ * line buffer on the stack, multi-line values, inline ';' comments, BOM) the
+ * reader copes with: it strips indentation, handles the BOM itself and
+ * refuses a line that does not fit the buffer.
+ */
 static void
 load_setup_inih(void)
 {
+#if CONNECT_INIH_GLOBALS
 	ini_use_stack = false;
 	ini_max_line = PROFILE_INI_BUF;
 	ini_initial_alloc = PROFILE_INI_BUF;
@@ -816,6 +846,7 @@ load_setup_inih(void)
 	ini_allow_no_value = false;
 	ini_allow_bom = true;
 	ini_stop_on_first_error = true;
+#endif
 }
 
 /* Parse the whole source, then apply what needs the whole file (default_forwards). */
@@ -1162,4 +1193,10 @@ profile_user(const struct profile *p, char *buf, size_t len)
 	else if (len > 0)
 		buf[0] = '\0';
 	return buf;
+}
+
+int
+profile_inih_lineno(void)
+{
+	return INI_HANDLER_LINENO;
 }

@@ -119,6 +119,9 @@ int	profile_studio_id(const char *in, char *out, size_t len);
  */
 int	profile_validate(const struct profile *p, char **cause);
 
+/* The INI_HANDLER_LINENO this file's inih handler was built with: 1, it takes the line number. */
+int	profile_inih_lineno(void);
+
 /* The SSH user: p->user, else "s_" + p->studio_id, else "" (ssh config decides). */
 const char *profile_user(const struct profile *p, char *buf, size_t len);
 

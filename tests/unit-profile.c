@@ -17,7 +17,11 @@
 #include "fwdspec.h"
 #include "paths.h"
 #include "profile.h"
+#include "inih-abi.h"
 #include "unit.h"
+
+/* Why a long-line case is skipped: a key line must fit the library's own buffer then. */
+#define INIH_UPSTREAM	"libinih without Debian's run-time options: a key line fits its 200-byte buffer"
 
 static void
 test_defaults(void)
@@ -432,8 +436,12 @@ test_load_long(void)
 	p = new_profile();
 	cause = NULL;
 	rc = profile_load_string(p, text, "t.ini", &cause);
-	expect_error("line number after a 600-byte value", rc, &cause,
-	    "t.ini:4: id set twice in [studio], first at line 3");
+	if (!CONNECT_INIH_GLOBALS)
+		printf("SKIP: line number after a 600-byte value: %s\n", INIH_UPSTREAM);
+	else
+		expect_error("line number after a 600-byte value", rc, &cause,
+		    "t.ini:4: id set twice in [studio], first at line 3");
+	free(cause);
 	free(p);
 
 	/* 1025 bytes: refused, not split. */
@@ -465,8 +473,13 @@ test_load_long(void)
 	memset(text + strlen(text), 'h', 300);
 	p = new_profile();
 	cause = NULL;
-	expect_error("host over 255 bytes", profile_load_string(p, text, "t.ini", &cause), &cause,
-	    "t.ini:2: host: value longer than 255 bytes");
+	rc = profile_load_string(p, text, "t.ini", &cause);
+	if (!CONNECT_INIH_GLOBALS)
+		printf("SKIP: host over 255 bytes: %s\n", INIH_UPSTREAM);
+	else
+		expect_error("host over 255 bytes", rc, &cause,
+		    "t.ini:2: host: value longer than 255 bytes");
+	free(cause);
 	free(p);
 	free(text);
 }

@@ -136,6 +136,7 @@ main(void)
 	}
 	unit_fwdspec();
 	unit_profile();
+	unit_inih();
 	unit_control();
 	unit_sshsock();
 	unit_pressure(unit_tmpdir);
