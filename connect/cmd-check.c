@@ -175,7 +175,7 @@ check_local(struct check *c, struct cmd_opts *o, const char *name, struct profil
 	    &cause)) != 0) {
 		step_fail(rc, "key", "the key is identity = in [studio] of the profile (or "
 		    "IdentityFile in ~/.ssh/config); 'lightning ssh configure' writes "
-		    "~/.ssh/lightning_rsa", "%s", cause != NULL ? cause : "unusable identity");
+		    "~/.ssh/lightning_rsa, 'lightning studio ssh' ~/.lightning/lightning_rsa", "%s", cause != NULL ? cause : "unusable identity");
 		free(cause);
 		return rc;
 	}

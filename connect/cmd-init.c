@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "profile.h"
+#include "vis.h"
 
 /* The name the loader gives the text init builds (messages say "LABEL:LINE: ..."). */
 #define INIT_LABEL	"(connect init)"
@@ -65,8 +66,12 @@ struct init_args {
 static int
 init_parse(struct cmd_opts *o, struct init_args *a)
 {
-	const char	*v;
-	int		 i, missing = 0;
+	const char	*v, *port = NULL;
+	char		*cause = NULL, shown[512];
+	int		 i, c, missing = 0;
+	struct {
+		const char	*key, *v;
+	} vals[4];
 
 	memset(a, 0, sizeof *a);
 	for (i = 0; i < o->argc; i++) {
@@ -77,7 +82,7 @@ init_parse(struct cmd_opts *o, struct init_args *a)
 		else if ((v = init_value(o, &i, "--user", 'l', &missing)) != NULL)
 			o->user = v;
 		else if ((v = init_value(o, &i, "--port", 'p', &missing)) != NULL)
-			snprintf(a->port, sizeof a->port, "%s", v);
+			port = v;
 		else if ((v = init_value(o, &i, "--identity", 'i', &missing)) != NULL)
 			o->identity = v;
 		else if (cmd_is_flag(o->argv[i], "--force", 'f'))
@@ -98,13 +103,35 @@ init_parse(struct cmd_opts *o, struct init_args *a)
 		fprintf(stderr, "usage: connect %s\n", cmd_init_entry.usage);
 		return EX_USAGE;
 	}
+	vals[0].key = "user", vals[0].v = o->user;
+	vals[1].key = "host", vals[1].v = a->host;
+	vals[2].key = "port", vals[2].v = port;
+	vals[3].key = "identity", vals[3].v = o->identity;
+	/* Each value becomes one line "key = value": a newline in one would add a line of its own. */
+	for (i = 0; i < (int)(sizeof vals / sizeof vals[0]); i++) {
+		if (vals[i].v != NULL && (c = profile_value_check(vals[i].v)) != 0) {
+			fprintf(stderr, "connect: init: %s: control character 0x%02x in the value: "
+			    "refused (a profile value is one line of text)\n", vals[i].key, c);
+			return EX_USAGE;
+		}
+	}
+	if (port != NULL && snprintf(a->port, sizeof a->port, "%s", port) >= (int)sizeof a->port) {
+		fprintf(stderr, "connect: init: port: expected a port number 1..65535\n");
+		return EX_USAGE;
+	}
 	if (a->port[0] == '\0' && o->port != 0)
 		snprintf(a->port, sizeof a->port, "%d", o->port);
+	if (profile_name_check(a->name, &cause) != 0) {
+		fprintf(stderr, "connect: init: %s\n", cause);
+		free(cause);
+		return EX_USAGE;
+	}
 	/* As Lightning shows it (ID, s_ID, s_ID@ssh.lightning.ai): the profile gets the bare id. */
 	if (o->studio_id != NULL) {
 		if (profile_studio_id(o->studio_id, a->id, sizeof a->id) != 0) {
 			fprintf(stderr, "connect: init: id: expected the Studio id (letters, digits, "
-			    "'_' and '-', at most 128), got '%s'\n", o->studio_id);
+			    "'_' and '-', at most 128), got '%s'\n",
+			    vis_str(shown, sizeof shown, o->studio_id));
 			return EX_USAGE;
 		}
 		o->studio_id = a->id;
@@ -137,9 +164,36 @@ init_render(const struct cmd_opts *o, const struct init_args *a, char *text, siz
 	return n;
 }
 
+/*
+ * Does the loaded profile hold each value as given? A value the loader
+ * reads otherwise (" ;" starts a comment, a pair of quotes is dropped)
+ * would silently become another setting.
+ */
+static int
+init_same(const struct profile *p, const struct cmd_opts *o, const struct init_args *a)
+{
+	const char	*key = NULL;
+
+	if (o->studio_id != NULL && strcmp(p->studio_id, o->studio_id) != 0)
+		key = "id";
+	else if (o->user != NULL && strcmp(p->user, o->user) != 0)
+		key = "user";
+	else if (a->host != NULL && strcmp(p->host, a->host) != 0)
+		key = "host";
+	else if (a->port[0] != '\0' && fwdspec_parse_port(a->port) != p->port)
+		key = "port";
+	else if (o->identity != NULL && strcmp(p->identity, o->identity) != 0)
+		key = "identity";
+	if (key == NULL)
+		return 0;
+	fprintf(stderr, "connect: init: %s: the profile would not read back the value given "
+	    "(' ;' starts a comment there, surrounding quotes are dropped)\n", key);
+	return EX_USAGE;
+}
+
 /* The loader itself checks the values before anything is written. Returns 0 or an exit code. */
 static int
-init_check(const char *text)
+init_check(const struct cmd_opts *o, const struct init_args *a, const char *text)
 {
 	struct profile	*p;
 	char		*cause = NULL, *msg, *colon;
@@ -157,7 +211,8 @@ init_check(const char *text)
 			msg = colon + 2;
 		fprintf(stderr, "connect: init: %s\n", msg);
 		rc = EX_USAGE;
-	}
+	} else
+		rc = init_same(p, o, a);
 	free(cause);
 	free(p);
 	return rc;
@@ -225,7 +280,7 @@ cmd_init_exec(struct cmd_opts *o)
 	}
 	if ((len = init_render(o, &a, text, sizeof text)) == 0)
 		return EX_USAGE;
-	if ((rc = init_check(text)) != 0 || (rc = init_write(path, text, len, a.force)) != 0)
+	if ((rc = init_check(o, &a, text)) != 0 || (rc = init_write(path, text, len, a.force)) != 0)
 		return rc;
 	printf("wrote %s\nstart it: connect %s   (or in the background: connect -d %s)\n", path,
 	    a.name, a.name);

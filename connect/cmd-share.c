@@ -15,7 +15,7 @@ static int
 cmd_share_exec(struct cmd_opts *o)
 {
 	const char	*own = getenv("LIGHTNING_CLOUD_SPACE_ID"), *src, *name = "clearml";
-	char		 id[160];
+	char		 id[160], *cause = NULL;
 
 	if (o->argc > 1) {
 		fprintf(stderr, "connect: share: at most one NAME (connect share --help)\n");
@@ -23,6 +23,12 @@ cmd_share_exec(struct cmd_opts *o)
 	}
 	if (o->argc == 1)
 		name = o->argv[0];
+	/* The line printed is run as it stands: a name init would refuse must not reach it. */
+	if (profile_name_check(name, &cause) != 0) {
+		fprintf(stderr, "connect: share: %s\n", cause);
+		free(cause);
+		return EX_USAGE;
+	}
 	/* --id wins: the id of a Studio named on purpose; else this Studio's own. */
 	src = o->studio_id != NULL ? o->studio_id : own != NULL && own[0] != '\0' ? own : NULL;
 	if (src == NULL) {
@@ -56,7 +62,7 @@ const struct cmd_entry cmd_share_entry = {
 	    "TARGET_LIGHTNING_ID=ID line of the old interface, and the api { } block for\n"
 	    "clearml.conf with the localhost URLs. ID is LIGHTNING_CLOUD_SPACE_ID (set inside a\n"
 	    "Studio), or --id.\n"
-	    "exit status: 0 printed, 64 no Studio id (not in a Studio, and no --id).\n",
+	    "exit status: 0 printed, 64 no Studio id (not in a Studio, and no --id), or a bad NAME.\n",
 	.globals = 1,
 	.exec = cmd_share_exec,
 };

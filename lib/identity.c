@@ -45,6 +45,57 @@ identity_passphrase_cb(const char *prompt, char *buf, size_t len, int echo, int 
 	return ssh_getpass(ask, buf, len, 0, 0) == 0 ? 0 : -1;
 }
 
+/*
+ * Where Lightning's tools keep its key, in the order tried when no identity
+ * is set: `lightning ssh configure` writes the first, the SDK's `lightning
+ * studio ssh` / `connect` the second.
+ */
+static const struct {
+	const char	*path, *by;
+} identity_defaults[] = {
+	{ "~/.ssh/lightning_rsa",	"written by 'lightning ssh configure'" },
+	{ "~/.lightning/lightning_rsa",	"kept by 'lightning studio ssh'" },
+};
+#define IDENTITY_NDEFAULTS	(sizeof identity_defaults / sizeof identity_defaults[0])
+
+const char *
+identity_default(char *buf, size_t len)
+{
+	char	path[PATH_MAX];
+	size_t	i;
+
+	for (i = 0; i < IDENTITY_NDEFAULTS; i++) {
+		if (paths_expand(identity_defaults[i].path, path, sizeof path) != NULL &&
+		    access(path, F_OK) == 0)
+			break;
+	}
+	if (i == IDENTITY_NDEFAULTS)
+		i = 0;
+	return paths_expand(identity_defaults[i].path, buf, len);
+}
+
+/*
+ * Is path the first default and no default exists? Then "neither ... nor ..." into buf, naming
+ * each with what writes it; returns 1, else 0.
+ */
+static int
+identity_none_of_defaults(const char *path, char *buf, size_t len)
+{
+	char	p[IDENTITY_NDEFAULTS][PATH_MAX];
+	size_t	i;
+
+	for (i = 0; i < IDENTITY_NDEFAULTS; i++) {
+		if (paths_expand(identity_defaults[i].path, p[i], sizeof p[i]) == NULL ||
+		    access(p[i], F_OK) == 0)
+			return 0;
+	}
+	if (strcmp(path, p[0]) != 0)
+		return 0;
+	snprintf(buf, len, "neither %s (%s) nor %s (%s) exists", p[0], identity_defaults[0].by,
+	    p[1], identity_defaults[1].by);
+	return 1;
+}
+
 /* A private key readable by others is refused, as OpenSSH does. */
 static int
 identity_check_mode(const char *path, char **cause)
@@ -69,19 +120,31 @@ identity_load(const char *path, int agent, int may_prompt, struct session_auth *
 	struct identity_ask	 ask = { path, may_prompt, 0 };
 	unsigned char		*hash = NULL;
 	size_t			 hlen;
-	char			 fp[128], *h;
+	char			 fp[128], *h, neither[PATH_MAX * 2 + 128];
 
 	auth->privkey = auth->pubkey = NULL;
 	auth->desc[0] = '\0';
 	if (access(path, F_OK) == -1) {
+		int	none = identity_none_of_defaults(path, neither, sizeof neither);
+
 		if (agent) {
 			log_debug("identity %s does not exist; using ssh-agent only", path);
-			snprintf(auth->desc, sizeof auth->desc, "ssh-agent keys (no file %s)", path);
+			if (none)
+				snprintf(auth->desc, sizeof auth->desc, "ssh-agent keys (no identity: "
+				    "%.4300s)", neither);
+			else
+				snprintf(auth->desc, sizeof auth->desc, "ssh-agent keys (no file %s)",
+				    path);
 			return 0;
 		}
-		cause_set(cause, "identity %s does not exist and no ssh-agent is running "
-		    "(run 'lightning ssh configure', or set identity in [studio] of the profile)",
-		    path);
+		if (none)
+			cause_set(cause, "no identity: %s, and no ssh-agent is running (run "
+			    "'lightning ssh configure', or set identity in [studio] of the profile)",
+			    neither);
+		else
+			cause_set(cause, "identity %s does not exist and no ssh-agent is running "
+			    "(run 'lightning ssh configure', or set identity in [studio] of the "
+			    "profile)", path);
 		return EX_NOPERM;
 	}
 	if (identity_check_mode(path, cause) != 0)

@@ -2,7 +2,18 @@
 #ifndef CONNECT_IDENTITY_H
 #define CONNECT_IDENTITY_H
 
+#include <stddef.h>
+
 #include "session.h"
+
+/*
+ * The key file to use when no identity is set (profile, -i, IdentityFile):
+ * ~/.ssh/lightning_rsa (lightning ssh configure) if it exists, else
+ * ~/.lightning/lightning_rsa (the SDK's lightning studio ssh) if that
+ * exists, else the first; expanded into buf. Returns buf, or NULL when the
+ * path does not fit. When neither exists, identity_load() names both.
+ */
+const char *identity_default(char *buf, size_t len);
 
 /*
  * Load the private key at `path` into auth->privkey and auth->pubkey and

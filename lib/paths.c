@@ -1,5 +1,6 @@
 /* paths.c: the home directory, ~ expanded, and whether a file can be read. */
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cause.h"
 #include "paths.h"
 
 int
@@ -84,4 +86,24 @@ paths_absolute(const char *in, char *buf, size_t len)
 	if (n < 0 || (size_t)n >= len)
 		return NULL;
 	return buf;
+}
+
+int
+paths_check_private(const char *what, const char *path, const struct stat *st, char **cause)
+{
+	if (!S_ISREG(st->st_mode))
+		return 0;
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		cause_set(cause, "%s %s has mode %04o: writable by %s, refusing it (fix: chmod go-w "
+		    "%s)", what, path, (unsigned int)(st->st_mode & 07777),
+		    (st->st_mode & S_IWOTH) != 0 ? "everyone" : "group", path);
+		return -1;
+	}
+	if (st->st_uid != getuid() && st->st_uid != 0) {
+		cause_set(cause, "%s %s belongs to uid %u, not to you (uid %u): refusing it (fix: "
+		    "chown %u %s)", what, path, (unsigned int)st->st_uid, (unsigned int)getuid(),
+		    (unsigned int)getuid(), path);
+		return -1;
+	}
+	return 0;
 }

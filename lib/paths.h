@@ -36,6 +36,17 @@ char	*paths_expand(const char *in, char *buf, size_t len);
  */
 char	*paths_absolute(const char *in, char *buf, size_t len);
 
+/*
+ * May only its owner change the regular file st describes (what: "profile",
+ * "ssh config", for the message)? Writable by group or others, or owned by
+ * another user than the caller or root, is refused, as OpenSSH refuses such
+ * a ~/.ssh/config: anyone able to edit it chooses where the tunnel goes.
+ * Returns 0, or -1 with *cause naming the file, its mode and the fix.
+ */
+struct stat;
+int	paths_check_private(const char *what, const char *path, const struct stat *st,
+	    char **cause);
+
 /* Is errno value err a passing shortage (EMFILE, ENFILE, ENOMEM, ENOBUFS), not a fault to fix? */
 int	paths_errno_is_shortage(int err);
 

@@ -3,7 +3,7 @@
  * command line, checked before anything connects.
  *
  * inih does the key/value splitting, but every line reaches it through
- * load_reader(), which counts lines (Debian's inih has no line numbers for
+ * load_reader(), which counts lines (not every inih passes line numbers to
  * handlers), refuses over-long lines instead of letting inih split them,
  * parses section headers itself (inih cuts and does not trim them) and
  * strips indentation, so that inih's multi-line values can never append an
@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "inih-abi.h"	/* before ini.h: the handler type the linked libinih really calls */
 #include <ini.h>
 #include <libssh/libssh.h>
 
@@ -31,6 +32,7 @@
 #include "paths.h"
 #include "profile.h"
 #include "sshconfig.h"
+#include "vis.h"
 
 #define PROFILE_LINE_MAX	1024		/* bytes per ini line, newline excluded */
 #define PROFILE_INI_BUF		4096		/* inih's line buffer: > PROFILE_LINE_MAX + "\r\n\0" */
@@ -386,6 +388,10 @@ load_set(struct load *l, const struct key *k, const char *value)
 		}
 		return load_copy(l, k, str, value);
 	case K_PATH:
+		if ((v = profile_value_check(value)) != 0) {
+			load_error(l, line, "%s: control character 0x%02x in the path", k->name, v);
+			return -1;
+		}
 		return load_copy(l, k, str, value);
 	case K_CIPHERS:
 		if (*value != '\0' && !profile_charset(value, "@.,_+-")) {
@@ -487,9 +493,18 @@ load_key_list(enum section sect, char *buf, size_t len)
 	}
 }
 
-/* inih calls this for each key = value; the line number comes from load_reader(). */
+/*
+ * inih calls this for each key = value; the line number comes from
+ * load_reader(). Its type is the one the library calls (lib/inih-abi.sh
+ * measures it): Debian's libinih passes the line number too, upstream's not.
+ */
+#if INI_HANDLER_LINENO
+static int
+load_handler(void *arg, const char *section, const char *name, const char *value, int lineno)
+#else
 static int
 load_handler(void *arg, const char *section, const char *name, const char *value)
+#endif
 {
 	struct load		*l = arg;
 	struct forward_spec	*fs;
@@ -501,6 +516,15 @@ load_handler(void *arg, const char *section, const char *name, const char *value
 	(void)section;	/* cut at 49 bytes and untrimmed by inih: load_header() tracks it */
 	if (l->cause != NULL)
 		return 0;
+#if INI_HANDLER_LINENO
+	/* One line per reader call: inih's count is ours, unless another libinih is loaded now. */
+	if (lineno != l->lineno) {
+		load_error(l, l->lineno, "libinih reports line %d here: connect was built against "
+		    "a libinih that passes line numbers, and this one does not (rebuild connect)",
+		    lineno);
+		return 0;
+	}
+#endif
 	if (l->sect == SECT_NONE) {
 		load_error(l, l->lineno, "key '%s' is outside any section (put it under "
 		    "[studio], [forward NAME], [keepalive] or [reconnect])", name);
@@ -777,7 +801,10 @@ load_reader(char *str, int num, void *arg)
 	if (*s == '[') {
 		if (load_header(l, s) != 0)
 			return NULL;
-	} else if (*s != '\0' && *s != ';' && *s != '#') {
+		s = l->line + strlen(l->line);	/* inih needs only the line: its section is ours */
+	} else if (*s == ';' || *s == '#') {
+		s = l->line + strlen(l->line);	/* a comment of any length fits any inih */
+	} else if (*s != '\0') {
 		/* A key line needs '=' (or ':') before any inline comment, as inih reads it. */
 		for (c = s; *c != '\0' && *c != '=' && *c != ':'; c++) {
 			if (*c == ';' && isspace((unsigned char)c[-1]))
@@ -791,17 +818,25 @@ load_reader(char *str, int num, void *arg)
 		}
 	}
 	if (strlen(s) + 2 > (size_t)num) {
-		load_error(l, l->lineno, "line longer than inih's buffer (%d bytes)", num);
+		load_error(l, l->lineno, "line longer than inih's buffer (%d bytes; a libinih with "
+		    "Debian's run-time options takes up to %d)", num, PROFILE_LINE_MAX);
 		return NULL;
 	}
 	snprintf(str, (size_t)num, "%s\n", s);
 	return str;
 }
 
-/* Debian builds inih with its options as globals: pin the ones this parser relies on. */
+/*
+ * Debian builds inih with its options as globals: pin the ones this parser
+ * relies on. Upstream's are compile-time macros, whose defaults (a 200-byte
+ * line buffer on the stack, multi-line values, inline ';' comments, BOM) the
+ * reader copes with: it strips indentation, handles the BOM itself and
+ * refuses a line that does not fit the buffer.
+ */
 static void
 load_setup_inih(void)
 {
+#if CONNECT_INIH_GLOBALS
 	ini_use_stack = false;
 	ini_max_line = PROFILE_INI_BUF;
 	ini_initial_alloc = PROFILE_INI_BUF;
@@ -811,6 +846,7 @@ load_setup_inih(void)
 	ini_allow_no_value = false;
 	ini_allow_bom = true;
 	ini_stop_on_first_error = true;
+#endif
 }
 
 /* Parse the whole source, then apply what needs the whole file (default_forwards). */
@@ -909,9 +945,7 @@ profile_load_file(struct profile *p, const char *path, char **cause)
 		fclose(f);
 		return -1;
 	}
-	if (st.st_mode & S_IWOTH) {
-		cause_set(cause, "profile %s has mode %04o: writable by everyone, refusing it "
-		    "(fix: chmod o-w %s)", path, (unsigned int)(st.st_mode & 07777), path);
+	if (paths_check_private("profile", path, &st, cause) != 0) {
 		fclose(f);
 		return -1;
 	}
@@ -941,6 +975,30 @@ profile_path(const char *name, char *buf, size_t len)
 }
 
 int
+profile_name_check(const char *name, char **cause)
+{
+	char	shown[PROFILE_NAME_MAX * 4 + 8];
+
+	if (profile_charset(name, "._-") && strlen(name) <= PROFILE_NAME_MAX)
+		return 0;
+	cause_set(cause, "bad profile name '%s': use letters, digits, '.', '_' and '-' "
+	    "(at most %d)", vis_str(shown, sizeof shown, name), PROFILE_NAME_MAX);
+	return -1;
+}
+
+int
+profile_value_check(const char *value)
+{
+	const unsigned char	*u;
+
+	for (u = (const unsigned char *)value; *u != '\0'; u++) {
+		if (*u < 0x20 || *u == 0x7f)
+			return *u;
+	}
+	return 0;
+}
+
+int
 profile_find(struct profile *p, const char *name, char **cause)
 {
 	char		 path[PATH_MAX];
@@ -949,11 +1007,8 @@ profile_find(struct profile *p, const char *name, char **cause)
 	size_t		 i;
 	int		 found;
 
-	if (!profile_charset(name, "._-") || strlen(name) > PROFILE_NAME_MAX) {
-		cause_set(cause, "bad profile name '%s': use letters, digits, '.', '_' and '-' "
-		    "(at most %d)", name, PROFILE_NAME_MAX);
+	if (profile_name_check(name, cause) != 0)
 		return -1;
-	}
 	sshconfig_user_file(cfgname, sizeof cfgname);
 	if (profile_path(name, path, sizeof path) >= (int)sizeof path) {
 		cause_set(cause, "profile '%s': path too long", name);
@@ -1138,4 +1193,10 @@ profile_user(const struct profile *p, char *buf, size_t len)
 	else if (len > 0)
 		buf[0] = '\0';
 	return buf;
+}
+
+int
+profile_inih_lineno(void)
+{
+	return INI_HANDLER_LINENO;
 }

@@ -84,6 +84,19 @@ int	profile_load_string(struct profile *p, const char *text, const char *label, 
  */
 int	profile_find(struct profile *p, const char *name, char **cause);
 
+/*
+ * Is name a profile name: [A-Za-z0-9._-]+, at most 128 bytes (no '/', so
+ * NAME.ini stays in the profile directory)? The one rule for every command
+ * that reads or writes a profile by name. Returns 0, or -1 with *cause.
+ */
+int	profile_name_check(const char *name, char **cause);
+
+/*
+ * The first control byte (below 0x20, or DEL) in value, or 0: none may be in
+ * a profile's value (a newline would start a line of its own).
+ */
+int	profile_value_check(const char *value);
+
 /* The path NAME.ini would have. Returns snprintf's result. */
 int	profile_path(const char *name, char *buf, size_t len);
 
@@ -105,6 +118,9 @@ int	profile_studio_id(const char *in, char *out, size_t len);
  * port, ranges. Returns 0 or -1 with *cause naming where to fix it.
  */
 int	profile_validate(const struct profile *p, char **cause);
+
+/* The INI_HANDLER_LINENO this file's inih handler was built with: 1, it takes the line number. */
+int	profile_inih_lineno(void);
 
 /* The SSH user: p->user, else "s_" + p->studio_id, else "" (ssh config decides). */
 const char *profile_user(const struct profile *p, char *buf, size_t len);

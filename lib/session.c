@@ -36,6 +36,7 @@
 #include "cause.h"
 #include "clock.h"
 #include "dial.h"
+#include "identity.h"
 #include "compat.h"
 #include "knownhosts.h"
 #include "log.h"
@@ -247,9 +248,14 @@ session_target_resolve(const struct profile *p, struct session_target *t, char *
 	snprintf(t->user, sizeof t->user, "%s", user != NULL && user[0] != '\0' ? user : c.user);
 
 	/* libssh's built-in id_* defaults are not ours: Lightning's key is the default. */
-	if (target_path(p->identity[0] != '\0' ? p->identity : c.identity[0] != '\0' &&
-	    strncmp(c.identity, "%d/id_", 6) != 0 ? c.identity : PROFILE_DEFAULT_IDENTITY,
-	    t->identity, sizeof t->identity, "identity", cause) != 0)
+	if (p->identity[0] == '\0' && (c.identity[0] == '\0' ||
+	    strncmp(c.identity, "%d/id_", 6) == 0)) {
+		if (identity_default(t->identity, sizeof t->identity) == NULL) {
+			cause_set(cause, "identity: path too long: %s", paths_home());
+			return -1;
+		}
+	} else if (target_path(p->identity[0] != '\0' ? p->identity : c.identity, t->identity,
+	    sizeof t->identity, "identity", cause) != 0)
 		return -1;
 
 	/*

@@ -1,4 +1,5 @@
 /* sshconfig.c: libssh's parser over the files connect names, with their read errors. */
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,12 @@ sshconfig_user_file(char *buf, size_t len)
 static int
 sshconfig_check(const char *path, int system, char **cause)
 {
+	struct stat	st;
+
+	/* OpenSSH refuses a ~/.ssh/config others may write: so does connect, before libssh reads it. */
+	if (!system && stat(path, &st) == 0 && paths_check_private("ssh config", path, &st,
+	    cause) != 0)
+		return -1;
 	if (paths_readable(path) == 0)
 		return 0;
 	if (system && (errno == EACCES || errno == EPERM))

@@ -182,6 +182,32 @@ sed "s|^identity = .*|identity = $T/nokey|" "$T/good.ini" >"$T/nokey.ini"
 check_run key-missing -F "$T/nokey.ini"
 expect_fail key-missing 77 key "$T/nokey does not exist"
 
+# No identity set: ~/.ssh/lightning_rsa (lightning ssh configure) if it exists, else
+# ~/.lightning/lightning_rsa (the SDK's lightning studio ssh); both named when neither exists.
+sed "/^identity = /d" "$T/good.ini" >"$T/noid.ini"
+mkdir -p "$T/h1/.lightning" "$T/h2/.ssh" "$T/h2/.lightning" "$T/h3"
+cp "$SSHD_KEY" "$T/h1/.lightning/lightning_rsa"
+cp "$SSHD_KEY" "$T/h2/.ssh/lightning_rsa"
+ssh-keygen -q -t ed25519 -N '' -f "$T/h2/.lightning/lightning_rsa" </dev/null
+HOME=$T/h1 "$CONNECT" -F "$T/noid.ini" check </dev/null >"$T/h1.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q "^key  *ok  *$T/h1/.lightning/lightning_rsa (" "$T/h1.out"; then
+	t_pass "check: no identity set, only ~/.lightning/lightning_rsa: that key, logged in"
+else
+	t_fail "check: key in ~/.lightning" "exit $rc:"
+	sed 's/^/  | /' "$T/h1.out"
+fi
+HOME=$T/h2 "$CONNECT" -F "$T/noid.ini" check </dev/null >"$T/h2.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q "^key  *ok  *$T/h2/.ssh/lightning_rsa (" "$T/h2.out"; then
+	t_pass "check: no identity set, both keys: ~/.ssh/lightning_rsa first"
+else
+	t_fail "check: both default keys" "exit $rc:"
+	sed 's/^/  | /' "$T/h2.out"
+fi
+_home=$HOME; HOME=$T/h3 && check_run key-none -F "$T/noid.ini"; HOME=$_home
+expect_fail key-none 77 key "neither $T/h3/.ssh/lightning_rsa .* nor $T/h3/.lightning/lightning_rsa"
+
 cp "$SSHD_KEY" "$T/groupkey"
 chmod 640 "$T/groupkey"
 sed "s|^identity = .*|identity = $T/groupkey|" "$T/good.ini" >"$T/groupkey.ini"

@@ -26,7 +26,8 @@ P=$T/cfg/connect/s.ini
 norm() {
 	sed -e 's/^[0-9-]* [0-9:.]* connect\(\[[0-9]*\]\)\{0,1\}: /connect: /' -e "s|^$CONNECT: |connect: |" \
 	    -e "s|^$TOP/connect/connect: |connect: |" \
-	    -e "s|$T/cfg/connect|~/.config/connect|g" -e "s|$T/|~/.ssh/|g" -e "s|$HOME/|~/|g" \
+	    -e "s|$T/cfg/connect|~/.config/connect|g" -e "s|$T/home/|~/|g" -e "s|$T/|~/.ssh/|g" \
+	    -e "s|$HOME/|~/|g" \
 	    -e "s|$SSHD_USER@|user@|g" -e "s|user $SSHD_USER|user user|g" \
 	    -e "s/\([^0-9]\)$SSHD_PORT\([^0-9]\)/\12222\2/g" -e "s/\([^0-9]\)$SSHD_PORT\$/\12222/" \
 	    -e "s/\([^0-9]\)$L_BUSY\([^0-9]\)/\18080\2/g" -e "s/\([^0-9]\)$P_DEAD\([^0-9]\)/\19999\2/g" \
@@ -96,6 +97,8 @@ try p11 78 "section twice" $CONNECT s
 studio
 chmod 666 "$P"
 try p12 78 "profile writable by everyone" $CONNECT s
+chmod 620 "$P"
+try p14 78 "profile writable by its group" $CONNECT s
 try p13 78 "no such profile" $CONNECT nosuch
 
 # ---------------------------------------------------------------- command line
@@ -105,6 +108,9 @@ try c2 64 "bad -L spec" $CONNECT -L 8080:localhost s
 try c7 64 "-L with a bad remote host (found by make fuzz)" $CONNECT -L '8080:[[]:80' s
 try c3 64 "bad --wait" $CONNECT -d --wait soon s
 try c4 64 "init: bad id" $CONNECT init t --id 'x y'
+try c10 64 "init: a name outside the profile directory" $CONNECT init ../evil --id abc
+try c11 64 "init: a newline in a value" $CONNECT init t --id abc --host "x
+host_key_policy = insecure-accept-any"
 studio
 try c5 73 "init over an existing profile" $CONNECT init s --id abc
 try c6 3 "status of a tunnel that is not running" $CONNECT status s
@@ -112,9 +118,17 @@ try c8 64 "--id: another host's login" $CONNECT --id s_x@example.com
 try c9 3 "stop: a name that is no tunnel" $CONNECT stop nosuch
 
 # ---------------------------------------------------------------- keys and auth
+# No identity set: Lightning's two places for its key, in an empty home.
+studio
+sed -i "/^identity = /d" "$P"
+mkdir -p "$T/home"
+_home=$HOME
+HOME=$T/home
+try k1 77 "no identity set, and no key where Lightning's tools put it" $CONNECT s
+HOME=$_home
 studio
 sed -i "s|^identity = .*|identity = $T/nokey|" "$P"
-try k1 77 "identity file missing" $CONNECT s
+try k5 77 "identity file missing" $CONNECT s
 cp "$SSHD_KEY" "$T/k644" && chmod 644 "$T/k644"
 studio
 sed -i "s|^identity = .*|identity = $T/k644|" "$P"

@@ -23,7 +23,7 @@ fi
 copy_tree() {
 	mkdir -p "$1/lib" "$1/connect"
 	cp "$TOP/Makefile" "$TOP/connect.sh.in" "$1/" &&
-	    cp "$TOP"/lib/*.c "$TOP"/lib/*.h "$1/lib/" &&
+	    cp "$TOP"/lib/*.c "$TOP"/lib/*.h "$TOP"/lib/*.sh "$1/lib/" && rm -f "$1/lib/inih-abi.h" &&
 	    cp "$TOP"/connect/*.c "$TOP"/connect/*.h "$1/connect/"
 }
 

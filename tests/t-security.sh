@@ -3,7 +3,10 @@
 #   - no secret in any log at -vvv (an unencrypted key, a passphrase-protected key typed on a
 #     terminal, check, -d with its log file), searched for the key's text, its seed and the passphrase;
 #   - a host key that changes between reconnects stops connect, foreground and -d, without logging in;
-#   - private key modes (group- or world-readable) and a world-writable profile are refused;
+#   - private key modes (group- or world-readable), a group- or world-writable profile or ssh
+#     config are refused;
+#   - init refuses a name outside the profile directory and a value with a control character
+#     (an injected line), writing nothing;
 #   - listeners: 127.0.0.1 by default, other loopback addresses without a warning, a wildcard bind
 #     with one (inside a network namespace of our own, root only).
 . "$(dirname "$0")/lib.sh"
@@ -227,6 +230,69 @@ if [ $rc = 78 ] && grep -q "profile $T/ww.ini has mode 0666: writable by everyon
 else
 	t_fail "world-writable profile" "exit $rc: $(cat "$T/ww.log")"
 fi
+
+# A profile anyone but its owner may write is refused, as OpenSSH refuses such a config file.
+profile "$T/gw.ini" "$SSHD_KEY"
+chmod 620 "$T/gw.ini"
+timeout 20 $CONNECT -F "$T/gw.ini" </dev/null >"$T/gw.log" 2>&1
+rc=$?
+if [ $rc = 78 ] && grep -q "profile $T/gw.ini has mode 0620: writable by group, refusing it (fix: chmod go-w $T/gw.ini)" "$T/gw.log"; then
+	t_pass "a group-writable profile (0620) is refused (78) naming the file, mode and chmod"
+else
+	t_fail "group-writable profile" "exit $rc: $(cat "$T/gw.log")"
+fi
+if t_is_root; then
+	profile "$T/other.ini" "$SSHD_KEY"
+	chown 65534 "$T/other.ini"
+	timeout 20 $CONNECT -F "$T/other.ini" </dev/null >"$T/other.log" 2>&1
+	rc=$?
+	if [ $rc = 78 ] && grep -q "profile $T/other.ini belongs to uid 65534, not to you" "$T/other.log"; then
+		t_pass "a profile owned by another user is refused (78)"
+	else
+		t_fail "profile of another user" "exit $rc: $(cat "$T/other.log")"
+	fi
+else
+	t_skip "profile of another user" "needs root (to chown a file to another uid)"
+fi
+printf '%s\n' "Host gwhost" "  HostName 127.0.0.1" >"$T/gw.sshcfg"
+chmod 664 "$T/gw.sshcfg"
+chmod 644 "$T/ww.ini"
+CONNECT_SSH_CONFIG=$T/gw.sshcfg timeout 20 $CONNECT -F "$T/ww.ini" </dev/null >"$T/gwc.log" 2>&1
+rc=$?
+if [ $rc = 78 ] && grep -q "$T/gw.sshcfg has mode 0664: writable by group, refusing it (fix: chmod go-w $T/gw.sshcfg)" "$T/gwc.log"; then
+	t_pass "a group-writable ssh config is refused (78), as OpenSSH refuses it"
+else
+	t_fail "group-writable ssh config" "exit $rc: $(cat "$T/gwc.log")"
+fi
+
+# ---------------------------------------------------------------- init writes only what the loader reads
+# A script that passes untrusted text to init must not be able to add a line (host_key_policy =
+# insecure-accept-any) or write outside the profile directory: 64, and nothing written anywhere.
+mkdir -p "$T/cfg"
+nl='
+'
+init_refused() {	# NAME WHAT ARGS...: init ARGS must exit 64 and write nothing under $T/cfg
+	_ir_name=$1 _ir_what=$2
+	shift 2
+	XDG_CONFIG_HOME=$T/cfg $CONNECT init "$@" >"$T/ir.out" 2>&1
+	_ir_rc=$?
+	_ir_files=$(find "$T/cfg" -type f | head -n 3)
+	if [ $_ir_rc = 64 ] && [ -z "$_ir_files" ] && grep -q "$_ir_what" "$T/ir.out"; then
+		t_pass "init $_ir_name: refused (64), nothing written"
+	else
+		t_fail "init $_ir_name" "exit $_ir_rc, files '$_ir_files': $(head -n 2 "$T/ir.out")"
+	fi
+	rm -rf "$T/cfg" && mkdir -p "$T/cfg"
+}
+init_refused "../evil (outside the profile directory)" "bad profile name '../evil'" ../evil --id abc
+init_refused "'a b' (a name the loader refuses)" "bad profile name 'a b'" 'a b' --id abc
+init_refused "a newline in --host (an injected host_key_policy line)" "host: control character" \
+    inj --id abc --host "x${nl}host_key_policy = insecure-accept-any"
+init_refused "a newline in -l" "user: control character" inj -l "u${nl}[forward x]"
+init_refused "a newline in -i" "identity: control character" inj --id abc -i "/k${nl}agent = no"
+init_refused "a carriage return in -i" "identity: control character" inj --id abc -i "/k$(printf '\r')"
+init_refused "an escape in --host" "host: control character" inj --id abc --host "x$(printf '\033')[2J"
+init_refused "a newline in -p" "port" inj --id abc -p "22${nl}agent = no"
 
 # ---------------------------------------------------------------- where listeners bind
 # listening ADDR_HEX PORT: is there a listener on ADDR:PORT (/proc/net/tcp, state 0A)?

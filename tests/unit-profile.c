@@ -17,7 +17,11 @@
 #include "fwdspec.h"
 #include "paths.h"
 #include "profile.h"
+#include "inih-abi.h"
 #include "unit.h"
+
+/* Why a long-line case is skipped: a key line must fit the library's own buffer then. */
+#define INIH_UPSTREAM	"libinih without Debian's run-time options: a key line fits its 200-byte buffer"
 
 static void
 test_defaults(void)
@@ -272,6 +276,10 @@ test_load_bad(void)
 		  "t.ini:2: unknown key 'local_port' in [studio] (valid keys: id, user, host, port, "
 		  "identity, agent, known_hosts, host_key_policy, ciphers, default_forwards); it "
 		  "belongs in [forward NAME]" },
+		{ "control character in a path", "[studio]\nid = x\nidentity = /k\033[2J\n",
+		  "t.ini:3: identity: control character 0x1b in the path" },
+		{ "tab in known_hosts", "[studio]\nid = x\nknown_hosts = /a\tb\n",
+		  "t.ini:3: known_hosts: control character 0x09 in the path" },
 		{ "key outside a section", "id = x\n",
 		  "t.ini:1: key 'id' is outside any section (put it under [studio], "
 		  "[forward NAME], [keepalive] or [reconnect])" },
@@ -428,8 +436,12 @@ test_load_long(void)
 	p = new_profile();
 	cause = NULL;
 	rc = profile_load_string(p, text, "t.ini", &cause);
-	expect_error("line number after a 600-byte value", rc, &cause,
-	    "t.ini:4: id set twice in [studio], first at line 3");
+	if (!CONNECT_INIH_GLOBALS)
+		printf("SKIP: line number after a 600-byte value: %s\n", INIH_UPSTREAM);
+	else
+		expect_error("line number after a 600-byte value", rc, &cause,
+		    "t.ini:4: id set twice in [studio], first at line 3");
+	free(cause);
 	free(p);
 
 	/* 1025 bytes: refused, not split. */
@@ -461,8 +473,13 @@ test_load_long(void)
 	memset(text + strlen(text), 'h', 300);
 	p = new_profile();
 	cause = NULL;
-	expect_error("host over 255 bytes", profile_load_string(p, text, "t.ini", &cause), &cause,
-	    "t.ini:2: host: value longer than 255 bytes");
+	rc = profile_load_string(p, text, "t.ini", &cause);
+	if (!CONNECT_INIH_GLOBALS)
+		printf("SKIP: host over 255 bytes: %s\n", INIH_UPSTREAM);
+	else
+		expect_error("host over 255 bytes", rc, &cause,
+		    "t.ini:2: host: value longer than 255 bytes");
+	free(cause);
 	free(p);
 	free(text);
 }
@@ -657,8 +674,18 @@ test_files(void)
 	write_file(path, "[studio]\nid = abc\n", 0666);
 	cause = NULL;
 	snprintf(want, sizeof want, "profile %s has mode 0666: writable by everyone, refusing it "
-	    "(fix: chmod o-w %s)", path, path);
+	    "(fix: chmod go-w %s)", path, path);
 	expect_error("file: world-writable", profile_load_file(p, path, &cause), &cause, want);
+	free(p);
+
+	/* Group-writable too, as OpenSSH refuses such a config file. */
+	p = new_profile();
+	snprintf(path, sizeof path, "%s/gw.ini", unit_tmpdir);
+	write_file(path, "[studio]\nid = abc\n", 0620);
+	cause = NULL;
+	snprintf(want, sizeof want, "profile %s has mode 0620: writable by group, refusing it "
+	    "(fix: chmod go-w %s)", path, path);
+	expect_error("file: group-writable", profile_load_file(p, path, &cause), &cause, want);
 	free(p);
 
 	p = new_profile();
@@ -841,7 +868,7 @@ test_find(void)
 	p = new_profile();
 	cause = NULL;
 	snprintf(want, sizeof want, "profile %s has mode 0646: writable by everyone, refusing it "
-	    "(fix: chmod o-w %s)", path, path);
+	    "(fix: chmod go-w %s)", path, path);
 	expect_error("find: world-writable", profile_find(p, "open", &cause), &cause, want);
 	free(p);
 	unlink(path);

@@ -109,7 +109,7 @@ find_fwd(const struct profile *p, const char *name)
 static void
 cleanup(void)
 {
-	static const char	*const names[] = { "ww.ini", "noread.ini", "good.ini", "bad.ini" };
+	static const char	*const names[] = { "ww.ini", "gw.ini", "noread.ini", "good.ini", "bad.ini" };
 	char			 path[PATH_MAX + 64];
 	size_t			 i;
 
@@ -136,6 +136,7 @@ main(void)
 	}
 	unit_fwdspec();
 	unit_profile();
+	unit_inih();
 	unit_control();
 	unit_sshsock();
 	unit_pressure(unit_tmpdir);

@@ -36,6 +36,7 @@ void	unit_fwdspec(void);	/* tests/unit-fwdspec.c: -L specs */
 void	unit_profile(void);	/* tests/unit-profile.c: profiles, ssh config Hosts */
 void	unit_control(void);	/* tests/unit-control.c: control requests */
 void	unit_sshsock(void);	/* tests/unit-sshsock.c: sshsock on socket pairs */
+void	unit_inih(void);	/* tests/unit-inih.c: the handler type libinih calls */
 
 /* tests/unit-policy.c: retry delays, holding, window growth (lib/policy.c). */
 void	unit_policy(void);
