@@ -10,7 +10,8 @@
 #     shasum alone as on a Mac), installs it, says what to do next; a tampered file, a file
 #     SHA256SUMS does not list, a binary that cannot run, an unknown OS or CPU: refused, nothing
 #     installed and nothing replaced;
-#   - connect.rb: ruby -c, and the sha256 of the tarball and of the libssh resource.
+#   - connect.rb: ruby -c, the sha256 of the tarball and of the libssh resource, and its install and
+#     test blocks run by tests/brew-stub.rb (make tuned from the tarball, files in their places).
 # Needs connect/connect-static (make static; make test builds it on Linux x86_64), else it skips.
 . "$(dirname "$0")/lib.sh"
 t_init install
@@ -261,6 +262,22 @@ else
 fi
 if command -v ruby >/dev/null 2>&1; then
 	t_eq "ruby -c connect.rb" "$(ruby -c "$RB" 2>&1)" "Syntax OK"
+	# The formula's install and test blocks, run by tests/brew-stub.rb (the DSL without Homebrew)
+	# on a fresh copy of the tarball: make tuned with the resource, then every file in its place.
+	mkdir -p "$T/brew" && tar -xzf "$TGZ" -C "$T/brew"
+	if ruby "$TOP/tests/brew-stub.rb" "$RB" "$T/brew/connect-$V" "$T/keg" "$TOP/build/apt/src" \
+	    >"$T/brew.log" 2>&1; then
+		t_pass "connect.rb's install and test blocks (tests/brew-stub.rb): make tuned from the tarball"
+	else
+		t_fail "connect.rb's install and test blocks" "$(grep -v '^cc ' "$T/brew.log" | tail -n 2 | tr '\n' ' ')"
+	fi
+	case $("$T/keg/bin/connect" --version 2>&1) in
+	"connect $V (libssh $LV/"*", tuned)") t_pass "the formula's connect: $("$T/keg/bin/connect" --version)" ;;
+	*) t_fail "the formula's connect is the tuned build" "'$("$T/keg/bin/connect" --version 2>&1)'" ;;
+	esac
+	t_eq "the formula installs the man page, completions, connect.sh and share/connect" \
+	    "$(cd "$T/keg" 2>/dev/null && find . -type f | sort | tr '\n' ' ')" \
+	    "./bin/connect ./bin/connect.sh ./etc/bash_completion.d/connect ./share/connect/agent-entrypoint.sh ./share/connect/ai.lightning.connect.plist ./share/connect/connect@.service ./share/connect/example.ini ./share/fish/vendor_completions.d/connect.fish ./share/man/man1/connect.1 ./share/zsh/site-functions/_connect "
 else
 	t_skip "ruby -c connect.rb" "no ruby (apt-get install ruby)"
 fi
