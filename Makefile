@@ -139,6 +139,32 @@ connect/connect-tuned: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS) $(TUNED_PREFIX)/.buil
 	$(CC) $(TUNED_CFLAGS) $(LDFLAGS) -o $@ $(LIB_SRCS) $(CONNECT_SRCS) $(TUNED_PREFIX)/lib/libssh.a \
 	    `$(PKG_CONFIG) --libs libevent inih libcrypto` -lz -lpthread
 
+# make release RELEASE_URL=https://.../download/v0.1.0: dist/ (DIST), every file of a release
+# (README, "Install"; VERSION is CONNECT_VERSION in connect/cmd.h, release/version.sh reads it):
+#   connect-VERSION-linux-x86_64, -linux-arm64, -macos-arm64, -macos-x86_64   one file each, by the
+#   release-PLATFORM target of that name; connect-VERSION.tar.gz, install.sh, connect.rb and
+#   SHA256SUMS over all of them by release-dist (release/dist.sh), which runs last and itself makes
+#   release-linux-x86_64. RELEASE_URL: where dist/'s files will be served, one directory; install.sh
+#   downloads from it by default and connect.rb names the tarball there.
+DIST =		dist
+RELEASE_URL =
+HOMEPAGE =
+release:
+	rm -rf $(DIST)
+	$(MAKE) release-linux-arm64 release-macos-arm64 release-macos-x86_64 DIST=$(DIST)
+	$(MAKE) release-dist DIST=$(DIST) RELEASE_URL="$(RELEASE_URL)" HOMEPAGE="$(HOMEPAGE)"
+
+release-dist: release-linux-x86_64
+	sh release/dist.sh $(DIST) "$(RELEASE_URL)" $(LIBSSH_TUNED_VERSION) "$(HOMEPAGE)"
+
+# connect/connect-static (make static, reused when built), stripped, as dist/connect-VERSION-linux-x86_64.
+release-linux-x86_64: static
+	sh release/linux-x86_64.sh $(DIST)
+
+# Not yet: the cross builds of issue 22 replace these (release/linux-arm64.sh, release/macos.sh).
+release-linux-arm64 release-macos-arm64 release-macos-x86_64:
+	@echo "make $@: not yet: see issue 22" >&2; exit 1
+
 # make test-matrix: make test against each libssh in MATRIX, built from Debian's source packages.
 MATRIX =	0.9.8 0.10.6 0.11.5 0.12.2
 test-matrix: deps
@@ -230,6 +256,7 @@ clean:
 		tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy \
 		tests/fakeclock.so tests/fuzz/fuzz-profile tests/fuzz/fuzz-fwdspec tests/fuzz/fuzz-control \
 		connect/connect-static connect/connect-tuned lib/inih-abi.h
+	rm -rf dist
 
 .PHONY: all static tuned test-matrix deps test demo bench bench-recovery bench-many soak fuzz valgrind install uninstall \
-	clean
+	clean release release-dist release-linux-x86_64 release-linux-arm64 release-macos-arm64 release-macos-x86_64

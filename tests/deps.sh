@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh: install the Debian packages that building and testing connect need, when missing.
-#   sh tests/deps.sh [fuzz] [valgrind] [static]   also clang with libFuzzer (make fuzz) / valgrind /
+#   sh tests/deps.sh [fuzz] [valgrind] [static]   also libFuzzer's runtime (make fuzz) / valgrind /
 #   what libssh/build.sh needs (make static, make test-matrix)
 # Quiet when everything is present. As root: apt-get update (once) and apt-get install. Otherwise
 # through sudo when it works without a password; else prints what to install and exits 1.
@@ -26,6 +26,19 @@ need() {
 	missing="$missing $_deb"
 }
 
+# want DEB CHECK...: as need, for what only some checks use: installed where apt-get is, else
+# only named (those checks skip, saying so).
+optional=
+want() {
+	_before=$missing
+	need "$@"
+	[ "$missing" = "$_before" ] && return 0
+	if ! command -v apt-get >/dev/null 2>&1; then
+		missing=$_before
+		optional="$optional $1"
+	fi
+}
+
 # pc MODULE: the pkg-config module exists (false when pkg-config itself is missing).
 pc() {
 	command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$1"
@@ -45,10 +58,19 @@ need wrk 'command -v wrk'
 need procps 'command -v ps'
 # t-window-abuse's hostile server; a python3 first in PATH (pyenv) may lack Debian's modules.
 need python3-paramiko "python3 -c 'import paramiko' || /usr/bin/python3 -c 'import paramiko'"
+# What make test's own checks use, so that a fresh machine runs them rather than skip: t-portable
+# builds with clang (macOS's compiler) and bmake (BSD make); t-completion tries zsh and fish;
+# t-install serves dist/ with python3's http.server (python3-paramiko brings python3), checks
+# connect.rb with ruby -c, and strips the release binary (binutils).
+want clang 'command -v clang'
+want bmake 'command -v bmake'
+want zsh 'command -v zsh'
+want fish 'command -v fish'
+want ruby 'command -v ruby'
+want binutils 'command -v strip && command -v readelf'
 for _extra in "$@"; do
 	case $_extra in
 	fuzz)
-		need clang 'command -v clang'
 		# libFuzzer's runtime: clang's resource dir must hold libclang_rt.fuzzer.
 		need libclang-rt-dev 'ls "$(clang -print-resource-dir)"/lib/linux/libclang_rt.fuzzer-*.a' ;;
 	valgrind)
@@ -66,6 +88,7 @@ for _extra in "$@"; do
 	esac
 done
 
+[ -n "$optional" ] && echo "deps.sh: not installed, the checks that use them skip:$optional" >&2
 [ -z "$missing" ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

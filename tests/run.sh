@@ -136,7 +136,7 @@ if [ "${STATIC:-1}" != 0 ] && [ -z "${VALGRIND:-}" ] && [ "$CONNECT" != "$CONNEC
 		echo "testing the static build $CONNECT_STATIC ($("$CONNECT_STATIC" --version))"
 		for t in tests/t-*.sh; do
 			name=${t#tests/}
-			case $name in t-harness.sh|t-completion.sh|t-portable.sh|t-static.sh) continue ;; esac
+			case $name in t-harness.sh|t-completion.sh|t-portable.sh|t-static.sh|t-install.sh) continue ;; esac
 			selected "$name" || continue
 			CONNECT=$CONNECT_STATIC run_one "static-$name" sh "$t"
 		done
