@@ -5,10 +5,10 @@
 t_init core
 
 CONNECT=${CONNECT:-$TOP/tests/connect-asan}
-# The RSS check wants a build without ASan's own memory: connect/connect for the ASan pass, else the
-# binary under test itself (the static build; the arm64 one under qemu: tests/qemu-arm64).
+# The RSS check wants a build without ASan's or valgrind's own memory: connect/connect for those
+# passes, else the binary under test itself (the static build; the arm64 one under tests/qemu-arm64).
 case $CONNECT in
-*/connect-asan) CONNECT_PLAIN=$TOP/connect/connect ;;
+*/connect-asan|*/valgrind-connect) CONNECT_PLAIN=$TOP/connect/connect ;;
 *) CONNECT_PLAIN=$CONNECT ;;
 esac
 
