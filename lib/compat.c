@@ -22,6 +22,10 @@
 #if defined(__linux__)
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#include <asm/hwcap.h>
+#endif
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
 #include <net/route.h>
 #define COMPAT_PF_ROUTE 1
@@ -235,6 +239,9 @@ compat_cpu_has_aes(void)
 	return __builtin_cpu_supports("aes");
 #elif defined(__aarch64__) && defined(__APPLE__)
 	return 1;	/* every Apple arm64 CPU has the AES extension */
+#elif defined(__aarch64__) && defined(__linux__) && defined(HWCAP_AES)
+	/* The ARMv8 Crypto Extension (Graviton, Ampere, most phones; not the Raspberry Pi 4). */
+	return (getauxval(AT_HWCAP) & HWCAP_AES) != 0;
 #else
 	return 0;
 #endif

@@ -7,7 +7,8 @@
 #                        type is called through the wrong function type: undefined behaviour.
 #   CONNECT_INIH_GLOBALS 1 when it has Debian's run-time options (patch 0002: ini_max_line, ...);
 #                        upstream has compile-time macros only.
-# INIH_HANDLER_LINENO=0|1 in the environment skips the run (a cross build, where the probe cannot run).
+# INIH_HANDLER_LINENO=0|1 in the environment skips the run (a cross build, where the probe cannot run);
+# INIH_RUN=EMULATOR runs it through EMULATOR instead (qemu-aarch64-static: release/linux-arm64.sh).
 cc=$1 cflags=$2 libs=$3
 dir=$(mktemp -d "${TMPDIR:-/tmp}/inih-abi.XXXXXX") || exit 1
 trap 'rm -rf "$dir"' EXIT
@@ -48,7 +49,7 @@ case ${INIH_HANDLER_LINENO-} in
 	$cc $cflags -o "$dir/l" "$dir/l.c" $libs >"$dir/l.log" 2>&1 ||
 	    { cat "$dir/l.log" >&2; die "cannot build a program with libinih ($cc $cflags ... $libs)"; }
 	# LD_LIBRARY_PATH as the caller has it: the library connect will load.
-	"$dir/l"
+	${INIH_RUN:+"$INIH_RUN"} "$dir/l"
 	case $? in
 	0)	lineno=1 ;;
 	1)	lineno=0 ;;

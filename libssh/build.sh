@@ -2,12 +2,15 @@
 # libssh/build.sh: build one libssh release into a private prefix, from Debian's source package or
 # from a release tarball, optionally with this project's patches (libssh/patches/*/).
 #
-#   sh libssh/build.sh [-t] [-s] [-f TARBALL] VERSION PREFIX
+#   sh libssh/build.sh [-t] [-s] [-f TARBALL] [-x HOST] VERSION PREFIX
 #     -t  the tuned build: each folder of libssh/patches/ holds one change, a *.patch applied with
 #         patch -p1 or a `cflags` file of compiler flags, and says why at its top
 #     -s  static library only (for `make static`), without the SFTP code
 #         (LIBSSH_PATCHES="01-window-8mib 02-adjust-early": only those folders)
 #     -f  take the sources from TARBALL (a libssh-VERSION.tar.xz from libssh.org) instead of Debian
+#     -x  cross-compile for HOST, a GNU triplet (aarch64-linux-gnu): with $CROSS_CC (default
+#         HOST-gcc), finding zlib under $CROSS_ROOT (a root holding usr/lib/HOST/libz.a and
+#         usr/include/zlib.h: release/linux-arm64.sh)
 #
 # Debian's sources come through apt-get source with a private apt state under build/apt: deb-src
 # entries for bullseye, bookworm, trixie and sid on the mirror this machine's own apt sources name, so
@@ -19,15 +22,16 @@
 # be had (EX_UNAVAILABLE), 70 the build or a patch failed (EX_SOFTWARE), 64 usage.
 set -eu
 
-usage() { echo "usage: sh libssh/build.sh [-t] [-s] [-f TARBALL] VERSION PREFIX" >&2; exit 64; }
+usage() { echo "usage: sh libssh/build.sh [-t] [-s] [-f TARBALL] [-x HOST] VERSION PREFIX" >&2; exit 64; }
 die() { code=$1; shift; echo "libssh/build.sh: $*" >&2; exit "$code"; }
 
-TUNED=0 STATIC=0 TARBALL=
-while getopts tsf: opt; do
+TUNED=0 STATIC=0 TARBALL= HOST=
+while getopts tsf:x: opt; do
 	case $opt in
 	t) TUNED=1 ;;
 	s) STATIC=1 ;;
 	f) TARBALL=$OPTARG ;;
+	x) HOST=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -60,6 +64,8 @@ if [ $TUNED = 1 ]; then
 	done
 fi
 want="version=$VERSION tuned=$TUNED static=$STATIC tarball=${TARBALL:+$(basename "$TARBALL")}"
+cc=cc
+[ -n "$HOST" ] && cc=${CROSS_CC:-$HOST-gcc} && want="$want host=$HOST cc=$cc root=${CROSS_ROOT:-}"
 want="$want script:$(cat "$0" "$TOP/libssh/debsrc.sh" | cksum | cut -d' ' -f1) openssl=${OPENSSL_ROOT_DIR:-}"
 for p in $PATCHES $CFLAGS_FILES; do want="$want $(basename "$(dirname "$p")"):$(cksum < "$p" | cut -d' ' -f1)"; done
 if [ -f "$PREFIX/.built" ] && [ "$(cat "$PREFIX/.built")" = "$want" ]; then
@@ -67,8 +73,8 @@ if [ -f "$PREFIX/.built" ] && [ "$(cat "$PREFIX/.built")" = "$want" ]; then
 	exit 0
 fi
 
-for tool in cmake make cc; do
-	command -v $tool >/dev/null || die 69 "needs $tool (apt-get install cmake build-essential)"
+for tool in cmake make $cc; do
+	command -v $tool >/dev/null || die 69 "needs $tool (apt-get install cmake build-essential${HOST:+ gcc-$HOST})"
 done
 
 . "$TOP/libssh/debsrc.sh"
@@ -111,6 +117,10 @@ if [ -z "${OPENSSL_ROOT_DIR:-}" ] && command -v brew >/dev/null 2>&1; then
 	OPENSSL_ROOT_DIR=$(brew --prefix openssl@3 2>/dev/null || true)
 fi
 [ -n "${OPENSSL_ROOT_DIR:-}" ] && opts="$opts -DOPENSSL_ROOT_DIR=$OPENSSL_ROOT_DIR"
+# A cross build: cmake's own cross mode, looking in CROSS_ROOT first (its usr/lib/HOST, the
+# compiler's multiarch directory, is where zlib is); build tools still come from this machine.
+[ -n "$HOST" ] && opts="$opts -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=${HOST%%-*}
+    -DCMAKE_C_COMPILER=$cc -DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER ${CROSS_ROOT:+-DCMAKE_FIND_ROOT_PATH=$CROSS_ROOT}"
 mkdir -p "$WORK/obj"
 (cd "$WORK/obj" && cmake -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_LIBDIR=lib \
     -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="$cflags" $opts -DWITH_GSSAPI=OFF -DWITH_EXAMPLES=OFF \

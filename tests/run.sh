@@ -6,7 +6,8 @@
 #   sh tests/run.sh                 everything
 #   sh tests/run.sh t-harness unit  only these (script names with or without .sh; "unit" = the tables)
 #
-# Environment: STATIC (0: no second pass with connect/connect-static; see below); VALGRIND (non-empty: every connect runs under valgrind memcheck, see
+# Environment: STATIC (0: no second pass with connect/connect-static; see below); ARM64 (0: no arm64
+# pass under qemu; see below); VALGRIND (non-empty: every connect runs under valgrind memcheck, see
 # tests/valgrind-connect; `make valgrind`); TEST_TIMEOUT (seconds per script, default 300); CONNECT (the binary the scripts test;
 # default tests/connect-asan when built, else connect/connect); TMPDIR (where the scripts' temp dirs
 # go). Each program's output is also kept in tests/tmp/run.XXXXXX/NAME.log; that directory is removed
@@ -142,6 +143,52 @@ if [ "${STATIC:-1}" != 0 ] && [ -z "${VALGRIND:-}" ] && [ "$CONNECT" != "$CONNEC
 		done
 	elif [ "$(uname)" = Linux ] && [ -z "$SELECTION" ]; then
 		echo "SKIP: static build: no $CONNECT_STATIC (make static), its pass is left out"
+		SKIPPED=$((SKIPPED + 1))
+	fi
+fi
+
+# The arm64 build (make arm64) under qemu-user, as "arm64-NAME": CONNECT is tests/qemu-arm64, which
+# runs connect/connect-arm64 under ARM64_QEMU; the rest of each script (sshd, tnet, curl) is this
+# machine's. ARM64_TESTS: the scripts whose checks depend most on the CPU and the libraries built for
+# it (OpenSSL's aarch64 code, every cipher, rekeying, the tuned libssh's windows and buffers, static
+# glibc and libevent, -d and the control socket in t-errors and t-pressure), then t-static's empty
+# root with qemu copied in beside the binary. Left out by default: t-background and t-security
+# (about 190 s together, waiting, not computing: as long natively; their logic is the same C on
+# either CPU), t-netns, t-flaky, t-giveup and t-window-abuse (fault injection and hostile servers,
+# the same C again: the other two passes check it). ARM64_TESTS="..." runs others. "arm64-t-core"
+# selects only its arm64 run. ARM64=0 leaves the pass out.
+CONNECT_ARM64=${CONNECT_ARM64:-$TOP/connect/connect-arm64}
+ARM64_QEMU=${ARM64_QEMU:-qemu-aarch64-static}
+ARM64_TESTS=${ARM64_TESTS:-t-core t-check t-errors t-rekey t-ciphers t-window t-resilience t-pressure}
+if [ "${ARM64:-1}" != 0 ] && [ -z "${VALGRIND:-}" ]; then
+	if [ -x "$CONNECT_ARM64" ] && command -v "$ARM64_QEMU" >/dev/null 2>&1; then
+		ARM64_BINARY=$CONNECT_ARM64
+		export ARM64_BINARY ARM64_QEMU
+		_arm64_any=0
+		for name in $ARM64_TESTS t-static; do
+			selected "$name" || selected "arm64-$name" || continue
+			_arm64_any=1
+		done
+		[ $_arm64_any = 1 ] &&
+		    echo "testing the arm64 build $CONNECT_ARM64 under $ARM64_QEMU ($("$TOP/tests/qemu-arm64" --version))"
+		for name in $ARM64_TESTS; do
+			[ -f "tests/$name.sh" ] || continue
+			selected "$name" || selected "arm64-$name" || continue
+			CONNECT=$TOP/tests/qemu-arm64 \
+			    CONNECT_CMDLINE="[^ ]*$ARM64_QEMU -0 $TOP/tests/qemu-arm64 $CONNECT_ARM64" \
+			    run_one "arm64-$name.sh" sh "tests/$name.sh"
+		done
+		if selected t-static || selected arm64-t-static; then
+			CONNECT_STATIC=$CONNECT_ARM64 STATIC_EMU=$(command -v "$ARM64_QEMU") STATIC_MACHINE=AArch64 \
+			    STATIC_OPENSSL_BUILT=$TOP/build/arm64/openssl/.built run_one arm64-t-static.sh sh tests/t-static.sh
+		fi
+	elif [ "$(uname)" = Linux ] && [ "$(uname -m)" = x86_64 ] && [ -z "$SELECTION" ]; then
+		if [ ! -x "$CONNECT_ARM64" ]; then
+			echo "SKIP: arm64 build: no $CONNECT_ARM64 (make arm64: needs gcc-aarch64-linux-gnu and" \
+			    "Debian's :arm64 libraries, see release/linux-arm64.sh), its pass is left out"
+		else
+			echo "SKIP: arm64 build: no $ARM64_QEMU (apt-get install qemu-user-static), its pass is left out"
+		fi
 		SKIPPED=$((SKIPPED + 1))
 	fi
 fi

@@ -6,6 +6,9 @@
 t_init background
 
 CONNECT=${CONNECT:-$TOP/tests/connect-asan}
+# How a connect process's command line starts, for pgrep -f (a regular expression): $CONNECT, or
+# under qemu-user what run.sh's arm64 pass says (qemu's own command line, then tests/qemu-arm64's).
+CMDLINE=${CONNECT_CMDLINE:-$CONNECT}
 
 if ! sshd_start; then
 	t_fail sshd "the test sshd did not start (see above): integration tests cannot run"
@@ -255,7 +258,7 @@ if command -v script >/dev/null 2>&1; then
 	HS=$!
 	t_track $HS
 	wait_log "$T/hup-tty.out" "connected to" 15
-	HP=$(pgrep -f -- "^$CONNECT -F $T/hup.ini")
+	HP=$(pgrep -f -- "^$CMDLINE -F $T/hup.ini")
 	[ -n "$HP" ] && kill -HUP $HP
 	t_wait_exit $HS 10 >/dev/null
 	if [ -n "$HP" ] && ! t_alive "$HP" && grep -q "stopping: hangup" "$T/hup-tty.out" &&
@@ -737,7 +740,7 @@ $("$TNET" probe 127.0.0.1 "$L_X" && echo open || echo closed); $(instance_left p
 	t_track $PPE
 	asked=$(wait_log "$T/ppe.out" "Enter passphrase" 30 && echo yes)
 	sleep 0.5
-	kill -TERM $(pgrep -x -f "$CONNECT ppe") 2>/dev/null
+	kill -TERM $(pgrep -x -f "$CMDLINE ppe") 2>/dev/null
 	t_wait_exit $PPE 10 >/dev/null
 	if [ "$asked" = yes ] && grep -Eq '(^| )echo( |$)' "$T/ppe.out" &&
 	    ! grep -Eq '(^| )-echo( |$)' "$T/ppe.out"; then

@@ -54,6 +54,32 @@ check chacha20-poly1305@openssh.com '<implicit>'
 # libssh prefers the -etm MACs.
 check aes128-ctr hmac-sha2-256-etm@openssh.com
 
+# No ciphers in the profile: AES-GCM first where the CPU has AES instructions (compat_cpu_has_aes():
+# cpuid on x86, the kernel's HWCAP_AES on arm64 Linux), else chacha20-poly1305. The CPU is this
+# machine's (/proc/cpuinfo: "aes" among x86's flags or arm64's Features), or under qemu-user (the
+# arm64 pass, tests/qemu-arm64) qemu's default CPU, "max", which has the ARMv8 Crypto Extension.
+case $CONNECT in
+*/qemu-arm64) aes=1 cpu="qemu-user's max CPU" ;;
+*) grep -Eq '^(flags|Features)[[:space:]]*:.* aes( |$)' /proc/cpuinfo 2>/dev/null && aes=1 || aes=0
+   cpu="this CPU (/proc/cpuinfo)" ;;
+esac
+if [ $aes = 1 ]; then want=aes128-gcm@openssh.com; else want=chacha20-poly1305@openssh.com; fi
+write_profile "$T/d.ini" "default_forwards = no" "$(fwd echo "$L_ECHO" "$P_ECHO")"
+from=$(($(wc -l <"$T/sshd.log") + 1))
+$CONNECT -F "$T/d.ini" >"$T/d.log" 2>&1 &
+DP=$!
+t_track $DP
+if wait_log "$T/d.log" "connected to" 30; then
+	kex=$(tail -n +"$from" "$T/sshd.log" | grep -m 1 'kex: client->server cipher:')
+	case $kex in
+	*"cipher: $want "*) t_pass "default cipher for $cpu (AES: $aes): $want (sshd: ${kex#*kex: })" ;;
+	*) t_fail "default cipher for $cpu (AES: $aes)" "want $want; sshd logged '${kex:-no kex line}'" ;;
+	esac
+else
+	t_fail "default cipher: connects" "$(tail -n 3 "$T/d.log")"
+fi
+t_stop $DP TERM 10
+
 SSHD_EXTRA="MACs hmac-sha2-256"
 if sshd_restart; then
 	check aes128-ctr hmac-sha2-256
