@@ -174,10 +174,15 @@ deps:
 	sh tests/deps.sh
 
 # On Linux the static build is made too, and tests/run.sh runs the end-to-end scripts with it as well.
+# On Linux x86_64 (zig's host) the arm64 macOS binary too, for t-macos (MACOS=0: not): the one with
+# the code signature, for most Macs; release-macos-x86_64 shares all but OpenSSL's assembly and the
+# CPU check (which the Linux build compiles), and costs as much again (BENCHMARKS.md, "macOS").
 test: deps
 	$(MAKE) all tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy \
 	    tests/fakeclock.so
 	if [ "`uname`" = Linux ] && ! [ "$(STATIC)" = 0 ]; then $(MAKE) static; fi
+	if [ "`uname -s`-`uname -m`" = Linux-x86_64 ] && ! [ "$(MACOS)" = 0 ]; then \
+	    $(MAKE) release-macos-arm64; fi
 	sh tests/run.sh
 
 demo: deps
