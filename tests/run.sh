@@ -129,15 +129,15 @@ for t in tests/t-*.sh; do
 done
 
 # The static build (make static) runs the same end-to-end scripts a second time, as "static/NAME",
-# except those that do not start a tunnel (t-harness, t-completion) or build from source (t-portable),
-# and t-static, which is about it alone. STATIC=0 leaves this pass out.
+# except those that do not start a tunnel (t-harness, t-completion), build from source (t-portable)
+# or check other files (t-macos), and t-static, which is about it alone. STATIC=0 leaves this pass out.
 CONNECT_STATIC=${CONNECT_STATIC:-$TOP/connect/connect-static}
 if [ "${STATIC:-1}" != 0 ] && [ -z "${VALGRIND:-}" ] && [ "$CONNECT" != "$CONNECT_STATIC" ]; then
 	if [ -x "$CONNECT_STATIC" ]; then
 		echo "testing the static build $CONNECT_STATIC ($("$CONNECT_STATIC" --version))"
 		for t in tests/t-*.sh; do
 			name=${t#tests/}
-			case $name in t-harness.sh|t-completion.sh|t-portable.sh|t-static.sh|t-install.sh) continue ;; esac
+			case $name in t-harness.sh|t-completion.sh|t-portable.sh|t-macos.sh|t-static.sh|t-install.sh) continue ;; esac
 			selected "$name" || continue
 			CONNECT=$CONNECT_STATIC run_one "static-$name" sh "$t"
 		done

@@ -2,7 +2,7 @@
 # t-install.sh: the release (make release-dist) and its installer, here on loopback.
 #   - every connect built here prints the tree's version (release/version.sh: connect/cmd.h);
 #   - make release-dist writes the real dist/: the stripped static binary, the git-archive tarball,
-#     install.sh, connect.rb, SHA256SUMS over every file; the cross targets still stubs fail;
+#     install.sh, connect.rb, SHA256SUMS over every file;
 #   - the tarball holds exactly the committed files, the same bytes twice, and builds with plain
 #     `make` where there is no git;
 #   - install.sh, piped from curl as a user would, from dist/ served by `python3 -m http.server` on
@@ -79,18 +79,6 @@ if command -v readelf >/dev/null 2>&1; then
 	fi
 fi
 
-# The cross targets, while still stubs, must fail (so nobody takes a release without them for one).
-for tgt in release-linux-arm64 release-macos-arm64 release-macos-x86_64; do
-	if (cd "$TOP" && make -n "$tgt" 2>&1) | grep -q 'not yet: see issue 22'; then
-		if (cd "$TOP" && make "$tgt" DIST="$T/stub") >"$T/stub.log" 2>&1; then
-			t_fail "make $tgt (a stub) fails" "it exited 0"
-		else
-			t_eq "make $tgt (a stub) fails, saying so" "$(grep -c 'not yet: see issue 22' "$T/stub.log")" 1
-		fi
-	else
-		t_skip "make $tgt (a stub) fails" "no longer a stub"
-	fi
-done
 
 # A file of another version in dist/ would be vouched for by SHA256SUMS: refused.
 mkdir -p "$T/foreign" && echo old > "$T/foreign/connect-0.0.1-linux-x86_64"
