@@ -74,7 +74,8 @@ def version(v):
     return "%d.%d.%d" % (v >> 16, (v >> 8) & 0xFF, v & 0xFF)
 
 
-def uleb(buf, i):
+def leb(buf, i, signed=False):
+    """A LEB128 number at buf[i]: (value, index after it)."""
     val = shift = 0
     while True:
         b = buf[i]
@@ -82,20 +83,17 @@ def uleb(buf, i):
         val |= (b & 0x7F) << shift
         shift += 7
         if b < 0x80:
+            if signed and b & 0x40:
+                val -= 1 << shift
             return val, i
+
+
+def uleb(buf, i):
+    return leb(buf, i)
 
 
 def sleb(buf, i):
-    val = shift = 0
-    while True:
-        b = buf[i]
-        i += 1
-        val |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            if b & 0x40:
-                val -= 1 << shift
-            return val, i
+    return leb(buf, i, True)
 
 
 class MachO:
