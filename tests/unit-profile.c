@@ -657,9 +657,14 @@ test_user_home(void)
 static void
 test_files(void)
 {
+	static const struct {
+		unsigned	 mode;
+		const char	*by, *file;	/* file: one tests/unit.c's cleanup removes */
+	} writable[] = { { 0666, "everyone", "ww.ini" }, { 0620, "group", "gw.ini" } };
 	struct profile	*p;
-	char		 path[PATH_MAX + 64], want[PATH_MAX * 3], *cause;
+	char		 path[PATH_MAX + 64], want[PATH_MAX * 3], name[64], *cause;
 	const char	*example;
+	size_t		 i;
 	int		 rc;
 
 	p = new_profile();
@@ -669,24 +674,18 @@ test_files(void)
 	expect_error("file: missing", profile_load_file(p, path, &cause), &cause, want);
 	free(p);
 
-	p = new_profile();
-	snprintf(path, sizeof path, "%s/ww.ini", unit_tmpdir);
-	write_file(path, "[studio]\nid = abc\n", 0666);
-	cause = NULL;
-	snprintf(want, sizeof want, "profile %s has mode 0666: writable by everyone, refusing it "
-	    "(fix: chmod go-w %s)", path, path);
-	expect_error("file: world-writable", profile_load_file(p, path, &cause), &cause, want);
-	free(p);
-
-	/* Group-writable too, as OpenSSH refuses such a config file. */
-	p = new_profile();
-	snprintf(path, sizeof path, "%s/gw.ini", unit_tmpdir);
-	write_file(path, "[studio]\nid = abc\n", 0620);
-	cause = NULL;
-	snprintf(want, sizeof want, "profile %s has mode 0620: writable by group, refusing it "
-	    "(fix: chmod go-w %s)", path, path);
-	expect_error("file: group-writable", profile_load_file(p, path, &cause), &cause, want);
-	free(p);
+	/* World- and group-writable alike, as OpenSSH refuses such a config file. */
+	for (i = 0; i < sizeof writable / sizeof writable[0]; i++) {
+		p = new_profile();
+		snprintf(path, sizeof path, "%s/%s", unit_tmpdir, writable[i].file);
+		write_file(path, "[studio]\nid = abc\n", writable[i].mode);
+		cause = NULL;
+		snprintf(want, sizeof want, "profile %s has mode %04o: writable by %s, refusing it "
+		    "(fix: chmod go-w %s)", path, writable[i].mode, writable[i].by, path);
+		snprintf(name, sizeof name, "file: writable by %s", writable[i].by);
+		expect_error(name, profile_load_file(p, path, &cause), &cause, want);
+		free(p);
+	}
 
 	p = new_profile();
 	cause = NULL;
